@@ -1,0 +1,65 @@
+# Refundesk — `make run` (the app) and `make test` (the whole suite).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres venv system-deps services translations worker clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages: Chromium + CJK fonts (browser tests), Tesseract (OCR), libmagic (type sniffing).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-chi-sim"; \
+	(command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -q chi_sim) || missing="$$missing tesseract-ocr-chi-sim"; \
+	ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing="$$missing libmagic1"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Start PostgreSQL and Redis when they are down (CI and dev machines of this project have both).
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 || \
+	  createdb -h 127.0.0.1 -U postgres test
+
+translations: venv
+	@if ls app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel compile -q -d app/translations; fi
+
+run: venv translations
+	-@$(MAKE) -s system-deps
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: venv system-deps services translations test-sqlite test-postgres
+
+test-sqlite: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres: venv
+	TEST_DATABASE_URL=$(PG_URL) REDIS_TEST_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q -p no:cacheprovider
+
+worker: venv
+	$(BIN)/flask worker
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

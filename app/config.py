@@ -1,0 +1,92 @@
+"""Configuration. The only module that reads the environment."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("REFUNDESK_INSTANCE", BASE_DIR / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'refundesk.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")  # local | s3
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "evidence/")
+    TZ_DISPLAY = os.environ.get("TZ_DISPLAY", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
+    LANGUAGES = ["zh_Hans_CN", "en"]
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Workflow rules
+    APPEAL_WINDOW_DAYS = _int("APPEAL_WINDOW_DAYS", 15)
+    APPROVAL_LIMIT_CENTS = _int("APPROVAL_LIMIT_CENTS", 50_000)
+    PAGE_SIZE = _int("PAGE_SIZE", 25)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 110 * 1024 * 1024)
+
+    # Evidence limits
+    EVIDENCE_MAX_FILE_BYTES = _int("EVIDENCE_MAX_FILE_BYTES", 20 * 1024 * 1024)
+    EVIDENCE_MAX_VIDEO_BYTES = _int("EVIDENCE_MAX_VIDEO_BYTES", 100 * 1024 * 1024)
+    EVIDENCE_MAX_FILES = _int("EVIDENCE_MAX_FILES", 20)
+    EVIDENCE_MAX_TICKET_BYTES = _int("EVIDENCE_MAX_TICKET_BYTES", 200 * 1024 * 1024)
+
+    # Fast track and payouts
+    COOLING_OFF_MINUTES = _int("COOLING_OFF_MINUTES", 10)
+    SMALL_AMOUNT_CENTS = _int("SMALL_AMOUNT_CENTS", 5_000)
+    AUTO_PAY = os.environ.get("AUTO_PAY", "1") == "1"
+
+    # SLA
+    SLA_WARN_RATIO = float(os.environ.get("SLA_WARN_RATIO", "0.75"))
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "refundesk@localhost")
+
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_ENABLED = True
+
+
+class TestConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = None
+    RATELIMIT_ENABLED = False
+    SERVER_NAME = "localhost"
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = os.environ.get("COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def check(cls) -> None:
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set outside development")
+
+
+def config_from_env() -> type[Config]:
+    return ProductionConfig if os.environ.get("REFUNDESK_ENV") == "production" else Config

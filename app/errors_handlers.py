@@ -1,0 +1,49 @@
+"""One place turning errors into JSON (API) or an HTML page (browser)."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError
+
+HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "not_allowed",
+              409: "conflict", 413: "too_large", 415: "invalid", 422: "invalid", 429: "too_many_requests"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if wants_json():
+            return exc.to_dict(), exc.status
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        msg = _("The form expired or was sent from elsewhere. Reload the page and try again.")
+        if wants_json():
+            return {"error": {"code": "invalid", "message": msg}}, 400
+        return render_template("errors/error.html", status=400, message=msg), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if wants_json():
+            return {"error": {"code": HTTP_CODES.get(status, "error"), "message": exc.description}}, status
+        return render_template("errors/error.html", status=status, message=exc.description), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        from app.extensions import db
+        db.session.rollback()
+        msg = _("Something went wrong on our side. Please try again.")
+        if wants_json():
+            return {"error": {"code": "error", "message": msg}}, 500
+        return render_template("errors/error.html", status=500, message=msg), 500

@@ -1,0 +1,127 @@
+"""Merchants, orders, tickets and their messages."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.extensions import db
+from app.types import UTCDateTime, utcnow
+
+PRODUCT_TYPES = ("game_card", "recharge", "card_key", "membership", "item", "other")
+PAYMENT_CHANNELS = ("balance", "alipay", "wechat", "bank_card")
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+KINDS = (
+    "wrong_order", "not_delivered", "invalid_card", "not_as_described",
+    "duplicate_charge", "membership_refund", "service_fault", "other",
+)
+
+
+class Merchant(db.Model):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    product_type: Mapped[str] = mapped_column(String(20))
+    product_name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(default=1)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    payment_channel: Mapped[str] = mapped_column(String(20))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivery_status: Mapped[str] = mapped_column(String(20), default="pending")
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    card_key_revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    membership_activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    membership_term_days: Mapped[int | None]
+    membership_benefits_used_cents: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[User] = relationship()
+    merchant: Mapped[Merchant] = relationship()
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="order")
+
+    __table_args__ = (Index("ix_orders_customer_paid", "customer_id", "paid_at"),)
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(24), unique=True)
+    tracker_token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    # Written only by app/workflow (the machine); everything else reads it.
+    state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    requested_amount_cents: Mapped[int]
+    approved_amount_cents: Mapped[int | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[int] = mapped_column(default=0)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # SLA: deadlines of the current stage, stored on entry (see workflow/sla.py).
+    sla_metric: Mapped[str | None] = mapped_column(String(30))
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fast track (workflow/policies.py) and rejection facts shown to the customer.
+    fast_track_rule: Mapped[str | None] = mapped_column(String(40))
+    fast_track_facts: Mapped[dict | None] = mapped_column(JSON)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[User] = relationship(foreign_keys=[customer_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    order: Mapped[Order] = relationship(back_populates="tickets")
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_tickets_state_created", "state", "created_at", "id"),
+        Index("ix_tickets_customer_created", "customer_id", "created_at"),
+    )
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("state", "new")  # the machine's initial state; only the machine moves it on
+        super().__init__(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.ref} {self.state}>"
+
+
+class Message(db.Model):
+    """A public reply (seen by the customer) or an internal note (staff only)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship()

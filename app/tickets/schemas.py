@@ -1,0 +1,121 @@
+"""Marshmallow schemas of the API: validate input, and document output in OpenAPI."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.tickets.models import DELIVERY_STATUSES, KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES
+from app.workflow.machine import EVENTS, STATES
+
+MAX_CENTS = 10**11
+
+
+class MembershipSchema(Schema):
+    activated_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    term_days = fields.Integer(validate=validate.Range(1, 36500), allow_none=True, load_default=None)
+    benefits_used_cents = fields.Integer(validate=validate.Range(0, MAX_CENTS), load_default=0)
+
+
+class OrderCreateSchema(Schema):
+    order_no = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    customer_email = fields.Email(required=True)
+    merchant_code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$"))
+    product_type = fields.String(required=True, validate=validate.OneOf(PRODUCT_TYPES))
+    product_name = fields.String(required=True, validate=validate.Length(1, 200))
+    quantity = fields.Integer(load_default=1, validate=validate.Range(1, 100000))
+    amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_CENTS))
+    currency = fields.String(load_default="CNY", validate=validate.Equal("CNY"))
+    payment_channel = fields.String(required=True, validate=validate.OneOf(PAYMENT_CHANNELS))
+    paid_at = fields.AwareDateTime(required=True)
+    delivery_status = fields.String(load_default="pending", validate=validate.OneOf(DELIVERY_STATUSES))
+    delivered_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    card_key_revealed_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    membership = fields.Nested(MembershipSchema, allow_none=True, load_default=None)
+
+
+class OrderSchema(Schema):
+    order_no = fields.String()
+    merchant_code = fields.String()
+    product_type = fields.String()
+    product_name = fields.String()
+    quantity = fields.Integer()
+    amount_cents = fields.Integer()
+    refundable_cents = fields.Integer()
+    currency = fields.String()
+    payment_channel = fields.String()
+    paid_at = fields.DateTime()
+    delivery_status = fields.String()
+    delivered_at = fields.DateTime(allow_none=True)
+    card_key_revealed_at = fields.DateTime(allow_none=True)
+    membership = fields.Nested(MembershipSchema, allow_none=True)
+
+
+class TicketCreateSchema(Schema):
+    order_no = fields.String(required=True, validate=validate.Length(1, 64))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    description = fields.String(load_default="", validate=validate.Length(0, 5000))
+    requested_amount_cents = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                            validate=validate.Range(0, MAX_CENTS))
+
+
+class EventRequestSchema(Schema):
+    event = fields.String(required=True, validate=validate.OneOf(EVENTS))
+    reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(0, 5000))
+    amount_cents = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                  validate=validate.Range(0, MAX_CENTS))
+    items = fields.List(fields.String(validate=validate.Length(1, 200)), allow_none=True,
+                        load_default=None, validate=validate.Length(0, 20))
+    version = fields.Integer(strict=True, allow_none=True, load_default=None)
+
+
+class TicketListArgsSchema(Schema):
+    state = fields.String(validate=validate.OneOf(STATES), load_default=None)
+    kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
+    sla = fields.String(validate=validate.OneOf(("warning", "breached")), load_default=None)
+    assignee = fields.String(load_default=None)
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(validate=validate.Range(1, 200), load_default=None)
+
+
+class TimelineEntrySchema(Schema):
+    event = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor_role = fields.String()
+    reason = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class SlaSchema(Schema):
+    metric = fields.String(allow_none=True)
+    status = fields.String()
+    paused = fields.Boolean()
+    due_at = fields.DateTime(allow_none=True)
+    warn_at = fields.DateTime(allow_none=True)
+
+
+class TicketSchema(Schema):
+    ref = fields.String()
+    kind = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    order = fields.Nested(OrderSchema)
+    requested_amount_cents = fields.Integer()
+    approved_amount_cents = fields.Integer(allow_none=True)
+    allowed_events = fields.List(fields.String())
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    sla = fields.Nested(SlaSchema)
+    tracker_url = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class TicketPageSchema(Schema):
+    items = fields.List(fields.Nested(TicketSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+COMPONENTS = {
+    "OrderCreate": OrderCreateSchema, "Order": OrderSchema, "TicketCreate": TicketCreateSchema,
+    "EventRequest": EventRequestSchema, "Ticket": TicketSchema, "TicketPage": TicketPageSchema,
+}

@@ -1,0 +1,217 @@
+"""Ticket and order verbs. Plain values and the acting user in; domain errors out."""
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.models import STAFF_ROLES, User
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.extensions import db
+from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
+from app.types import utcnow
+from app.workflow import policies
+from app.workflow.service import apply_event, refundable_balance
+
+REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_ref(now: datetime) -> str:
+    return "RD" + now.strftime("%y%m%d") + "-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
+
+
+def _customer_for(email: str) -> User:
+    email = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, role="customer")
+        user.set_password(secrets.token_urlsafe(24))  # unusable until the customer sets one
+        db.session.add(user)
+    elif user.role != "customer":
+        raise Invalid(str(_l("That e-mail belongs to a staff account.")), fields={"customer_email": ["not a customer"]})
+    return user
+
+
+def _merchant_for(code: str) -> Merchant:
+    merchant = db.session.scalar(select(Merchant).where(Merchant.code == code))
+    if merchant is None:
+        merchant = Merchant(code=code, name=code)
+        db.session.add(merchant)
+    return merchant
+
+
+def create_order(data: dict, actor: User) -> Order:
+    """Create an order as the platform reports it. `data` is already validated."""
+    if actor.role not in ("platform", "admin"):
+        raise Forbidden(str(_l("Only the platform creates orders.")))
+    if db.session.scalar(select(Order.id).where(Order.order_no == data["order_no"])):
+        raise Conflict(str(_l("An order with this number exists already.")), fields={"order_no": ["duplicate"]})
+    membership = data.pop("membership", None) or {}
+    order = Order(
+        customer=_customer_for(data.pop("customer_email")),
+        merchant=_merchant_for(data.pop("merchant_code")),
+        membership_activated_at=membership.get("activated_at"),
+        membership_term_days=membership.get("term_days"),
+        membership_benefits_used_cents=membership.get("benefits_used_cents"),
+        **data,
+    )
+    db.session.add(order)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(str(_l("An order with this number exists already.")), fields={"order_no": ["duplicate"]})
+    return order
+
+
+def visible_order(order_no: str, user: User) -> Order:
+    order = db.session.scalar(select(Order).where(Order.order_no == order_no))
+    if order is None or (user.role == "customer" and order.customer_id != user.id):
+        raise NotFound(str(_l("No such order.")))
+    return order
+
+
+def create_ticket(order_no: str, kind: str, description: str, actor: User,
+                  requested_amount_cents: int | None = None) -> Ticket:
+    """File a complaint/refund ticket on an order (customer: own orders; platform: any)."""
+    if actor.role not in ("customer", "platform"):
+        raise Forbidden(str(_l("Only customers and the platform file tickets.")))
+    order = visible_order(order_no, actor)
+    if kind not in KINDS:
+        raise Invalid(str(_l("Unknown ticket kind.")), fields={"kind": [f"one of {', '.join(KINDS)}"]})
+    balance = refundable_balance(order)
+    amount = balance if requested_amount_cents is None else requested_amount_cents
+    if amount < 0 or amount > balance:
+        raise Invalid(str(_l("The amount cannot exceed the refundable balance of %(b)s.", b=money(balance))),
+                      fields={"requested_amount_cents": [f"0..{balance}"]})
+    now = utcnow()
+    ticket = Ticket(ref=new_ref(now), tracker_token=secrets.token_urlsafe(24), kind=kind,
+                    customer_id=order.customer_id, order=order, requested_amount_cents=amount,
+                    description=(description or "").strip(), created_at=now)
+    db.session.add(ticket)
+    apply_event(ticket, "submit", actor, now=now)
+    policies.evaluate_on_submit(ticket)
+    return ticket
+
+
+def money(cents: int) -> str:
+    return f"¥{cents // 100:,}.{cents % 100:02d}"
+
+
+def get_ticket(ref: str, user: User) -> Ticket:
+    """The ticket `ref` if `user` may see it; someone else's ticket is simply not found."""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.ref == ref))
+    if ticket is None or not can_see(user, ticket):
+        raise NotFound(str(_l("No such ticket.")))
+    return ticket
+
+
+def can_see(user: User, ticket: Ticket) -> bool:
+    if user.role == "customer":
+        return ticket.customer_id == user.id
+    return user.role in STAFF_ROLES or user.role == "platform"
+
+
+def ticket_by_tracker(token: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracker_token == token)) if token else None
+    if ticket is None:
+        raise NotFound(str(_l("No such ticket.")))
+    return ticket
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        raise Invalid(str(_l("Bad cursor.")), fields={"cursor": ["invalid"]})
+
+
+def list_tickets(user: User, *, state: str | None = None, kind: str | None = None,
+                 assignee: str | None = None, sla: str | None = None, cursor: str | None = None,
+                 limit: int | None = None) -> tuple[list[Ticket], str | None]:
+    """A page of the staff queue, oldest first, keyset-paginated by (created_at, id)."""
+    if user.role not in STAFF_ROLES:
+        raise Forbidden(str(_l("Staff only.")))
+    limit = min(limit or current_app.config["PAGE_SIZE"], 200)
+    q = select(Ticket).options(selectinload(Ticket.order).selectinload(Order.merchant))
+    if state:
+        q = q.where(Ticket.state == state)
+    if kind:
+        q = q.where(Ticket.kind == kind)
+    if assignee == "me":
+        q = q.where(Ticket.assignee_id == user.id)
+    elif assignee == "none":
+        q = q.where(Ticket.assignee_id.is_(None))
+    elif assignee:
+        if not assignee.isdigit():
+            raise Invalid(str(_l("Bad assignee filter.")), fields={"assignee": ["me, none or a user id"]})
+        q = q.where(Ticket.assignee_id == int(assignee))
+    if sla:
+        now = utcnow()
+        if sla == "breached":
+            q = q.where(Ticket.sla_due_at <= now)
+        elif sla == "warning":
+            q = q.where(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now)
+        else:
+            raise Invalid(str(_l("Bad SLA filter.")), fields={"sla": ["warning or breached"]})
+    if cursor:
+        at, last_id = _decode_cursor(cursor)
+        at = datetime.fromisoformat(at)
+        q = q.where(or_(Ticket.created_at > at, and_(Ticket.created_at == at, Ticket.id > last_id)))
+    rows = list(db.session.scalars(q.order_by(Ticket.created_at, Ticket.id).limit(limit + 1)))
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        nxt = _encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id])
+    return rows, nxt
+
+
+def count_by_state() -> dict[str, int]:
+    return dict(db.session.execute(select(Ticket.state, func.count()).group_by(Ticket.state)).all())
+
+
+def assign_ticket(ticket: Ticket, assignee: User | None, actor: User, version: int | None = None) -> Ticket:
+    """Claim (assignee = actor) or assign a ticket; optimistic locking as for events."""
+    if actor.role not in ("agent", "manager"):
+        raise Forbidden(str(_l("Only agents and managers assign tickets.")))
+    if assignee is not None and assignee.role not in ("agent", "manager"):
+        raise Invalid(str(_l("Tickets are assigned to agents.")), fields={"assignee": ["not an agent"]})
+    if actor.role == "agent" and assignee is not None and assignee.id != actor.id:
+        raise Forbidden(str(_l("Agents may only claim tickets for themselves.")))
+    if version is not None and version != ticket.version:
+        raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
+    ticket.assignee_id = assignee.id if assignee else None
+    _commit_or_conflict()
+    return ticket
+
+
+def add_message(ticket: Ticket, author: User, body: str, internal: bool = False) -> Message:
+    body = (body or "").strip()
+    if not body:
+        raise Invalid(str(_l("The message is empty.")), fields={"body": [str(_l("Required."))]})
+    if internal and author.role == "customer":
+        raise Forbidden(str(_l("Customers cannot write internal notes.")))
+    msg = Message(ticket_id=ticket.id, author_id=author.id, body=body[:5000], internal=internal)
+    db.session.add(msg)
+    db.session.commit()
+    return msg
+
+
+def _commit_or_conflict() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
