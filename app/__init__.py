@@ -12,6 +12,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         config.check()
     app = Flask(__name__, static_folder=str(BASE_DIR / "static"), instance_relative_config=False)
     app.config.from_object(config)
+    _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from app.extensions import babel, csrf, db, limiter, login, migrate
     from app.i18n import select_locale, select_timezone
@@ -42,6 +43,13 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app.plugins import init_plugins
     init_plugins(app)
     return app
+
+
+def _ensure_sqlite_dir(uri: str) -> None:
+    """A file-backed SQLite database needs its folder (instance/ on a fresh checkout)."""
+    if uri.startswith("sqlite:///") and len(uri) > len("sqlite:///"):
+        from pathlib import Path
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _register_optional_blueprints(app: Flask, csrf) -> None:
