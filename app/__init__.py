@@ -36,6 +36,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app.errors_handlers import register_error_handlers
     from app.i18n import register_template_helpers
     register_error_handlers(app)
+    from app.security import register_security_headers
+    register_security_headers(app)
     register_template_helpers(app)
 
     from app.cli import register_cli
