@@ -50,7 +50,8 @@ def build_spec() -> dict:
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.schema("TokenRequest", schema=auth_schemas.TokenRequestSchema)
     spec.components.schema("TokenResponse", schema=auth_schemas.TokenResponseSchema)
-    for name, schema in ticket_schemas.COMPONENTS.items():
+    from app.evidence.serializers import COMPONENTS as evidence_components
+    for name, schema in {**ticket_schemas.COMPONENTS, **evidence_components}.items():
         spec.components.schema(name, schema=schema)
     for rule in current_app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "tickets_api.openapi":

@@ -87,7 +87,6 @@ def create_request_items(ctx) -> None:
         db.session.add(EvidenceRequestItem(
             ticket_id=ctx.ticket.id, round=rnd, code=code, label=label,
             requested_by_id=getattr(ctx.user, "id", None), requested_at=ctx.now))
-    ctx.items = [label or code for code, label in parsed]   # recorded in the event's payload
 
 
 def require_items_provided(ctx) -> None:

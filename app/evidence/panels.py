@@ -16,12 +16,12 @@ from app.evidence.validation import ACCEPTED_TYPES
 ORDER_MATCH_TEXT = {
     "exact": _l("The order number in the screenshot matches the order"),
     "fuzzy": _l("The order number in the screenshot matches the order (allowing for OCR look-alikes)"),
-    "mismatch": _l("The order number in the screenshot does NOT match the order"),
+    "mismatch": _l("The order number in the screenshot does not match the order"),
     "absent": _l("No order number found in the file"),
 }
 AMOUNT_MATCH_TEXT = {
     "match": _l("The amount matches the order"),
-    "mismatch": _l("The amount does NOT match the order"),
+    "mismatch": _l("The amount does not match the order"),
     "absent": _l("No amount found in the file"),
 }
 OCR_STATUS_TEXT = {
@@ -65,6 +65,10 @@ class PanelRow:
     order_text: str | None
     amount_text: str | None
     status_text: str
+
+    @property
+    def order_ok(self) -> bool:
+        return (self.ev.match or {}).get("order_no") in ("exact", "fuzzy")
 
 
 def agent_panel(ticket, user) -> dict:

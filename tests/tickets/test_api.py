@@ -1,6 +1,8 @@
 """The JSON API v1 contract: every endpoint, happy and unhappy paths."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.factories import make_order, make_ticket, make_user, staff
@@ -124,14 +126,19 @@ def test_full_journey_through_the_api(client, api, app):
         assert resp.status_code == 200, resp.json
         return resp.json
 
-    fire(agent, event="request_evidence", items=["payment record"])
+    fire(agent, event="request_evidence", items=["payment_record"])
+    from tests.evidence.helpers import image_bytes
+    upload = client.post(f"/api/v1/tickets/{ref}/evidence", headers=cust, content_type="multipart/form-data",
+                         data={"item": "payment_record", "file": (io.BytesIO(image_bytes("PNG")), "账单.png")})
+    assert upload.status_code == 201, upload.json
     fire(cust, event="provide_evidence", reason="支付宝账单截图已上传")
     fire(agent, event="approve", amount_cents=8_000)
     paid = fire(fin, event="pay", reason="ALI-REF-778899")
     assert paid["state"] == "paid" and paid["approved_amount_cents"] == 8_000
     assert [(e["from_state"], e["to_state"]) for e in paid["timeline"]] == [
-        (None, "submitted"), ("submitted", "evidence"), ("evidence", "review"), ("review", "finance"),
-        ("finance", "paid")]
+        (None, "submitted"), ("submitted", "evidence"), ("evidence", "evidence"), ("evidence", "review"),
+        ("review", "finance"), ("finance", "paid")]
+    assert paid["timeline"][2]["event"] == "evidence_added"
     assert paid["allowed_events"] == []
     assert paid["order"]["refundable_cents"] == 2_000
 

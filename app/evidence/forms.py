@@ -1,0 +1,29 @@
+"""Forms of the evidence partials (Flask-WTF: CSRF on every post)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FileField, HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+def safe_next(value: str | None) -> str | None:
+    """A same-site path to go back to, or None (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return None
+
+
+class EvidenceUploadForm(FlaskForm):
+    file = FileField(_l("File"), validators=[DataRequired(message=_l("Choose a file to upload."))])
+    item = HiddenField(validators=[Optional(), Length(max=64)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+    next = HiddenField()
+
+
+class ItemAnswerForm(FlaskForm):
+    item = HiddenField(validators=[DataRequired(), Length(max=64)])
+    answer = TextAreaField(_l("Cannot provide it? Tell us why"),
+                           validators=[DataRequired(message=_l("Write why you cannot provide this item.")),
+                                       Length(max=2000)])
+    next = HiddenField()

@@ -1,0 +1,101 @@
+"""Evidence pages: serve files to those allowed, take uploads and answers from the partials' forms."""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, abort, flash, redirect, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.errors import DomainError
+from app.evidence import services
+from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm, safe_next
+from app.evidence.validation import _BINARY, TEXT
+from app.tickets.services import get_ticket
+
+bp = Blueprint("evidence", __name__)
+
+FILE_CSP = "default-src 'none'; sandbox"
+_EXT = {d.mime: d.ext for d in (*_BINARY.values(), TEXT)}
+
+
+def download_name(filename: str, mime: str) -> str:
+    """The stored (sanitized) name, its extension forced to the type found in the content."""
+    stem, ext = os.path.splitext(filename or "file")
+    want = _EXT.get(mime, "bin")
+    return filename if ext.lower().lstrip(".") in (want, "jpeg" if want == "jpg" else want) else f"{stem or 'file'}.{want}"
+
+
+def _send(key: str, mime: str, name: str, *, inline: bool = False):
+    resp = send_file(services.open_blob(key), mimetype=mime, as_attachment=not inline,
+                     download_name=download_name(name, mime), max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = FILE_CSP
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return resp
+
+
+@bp.get("/evidence/<int:evidence_id>/file")
+@login_required
+def download(evidence_id: int):
+    """The original file, as an attachment (kept for the record with its hash)."""
+    ev = services.get_evidence(evidence_id, current_user)
+    return _send(ev.storage_key, ev.mime, ev.filename)
+
+
+@bp.get("/evidence/<int:evidence_id>/clean")
+@login_required
+def clean_copy(evidence_id: int):
+    """Images: the copy without metadata (EXIF/GPS), as an attachment."""
+    ev = services.get_evidence(evidence_id, current_user)
+    if not ev.safe_key:
+        abort(404)
+    return _send(ev.safe_key, ev.safe_mime, ev.filename)
+
+
+@bp.get("/evidence/<int:evidence_id>/thumb")
+@login_required
+def thumbnail(evidence_id: int):
+    ev = services.get_evidence(evidence_id, current_user)
+    if not ev.thumb_key:
+        abort(404)
+    return _send(ev.thumb_key, "image/webp", "thumb.webp", inline=True)
+
+
+def _back(ref: str, form) -> object:
+    return redirect(safe_next(form.next.data) or url_for("tickets.home"), code=303)
+
+
+@bp.post("/tickets/<ref>/evidence")
+@login_required
+def upload(ref: str):
+    ticket = get_ticket(ref, current_user)
+    form = EvidenceUploadForm()
+    if form.validate_on_submit():
+        f = form.file.data
+        try:
+            services.attach_evidence(ticket, f.stream, f.filename or "", current_user,
+                                     item_code=form.item.data or None, answer=form.note.data)
+            flash(_("File received."), "success")
+        except DomainError as exc:
+            flash(str(exc.message), "error")
+    else:
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
+    return _back(ref, form)
+
+
+@bp.post("/tickets/<ref>/evidence/answer")
+@login_required
+def answer(ref: str):
+    ticket = get_ticket(ref, current_user)
+    form = ItemAnswerForm()
+    if form.validate_on_submit():
+        try:
+            services.answer_item(ticket, form.item.data, form.answer.data, current_user)
+            flash(_("Answer saved."), "success")
+        except DomainError as exc:
+            flash(str(exc.message), "error")
+    else:
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
+    return _back(ref, form)
