@@ -61,6 +61,17 @@ class Config:
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = _int("SMTP_PORT", 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "refundesk@localhost")
+    # SLA policies and clock (parsed in app/workflow/sla.py; defaults there): overrides such as
+    # "review_decision=1d,duplicate_charge.payout=4h" (h/m business time, d = one working day).
+    SLA_POLICY = os.environ.get("SLA_POLICY", "")
+    SLA_WORK_HOURS = os.environ.get("SLA_WORK_HOURS", "1-5 09:00-18:00")   # ISO weekdays + intervals
+    SLA_EVIDENCE_DAYS = _int("SLA_EVIDENCE_DAYS", 7)
+    SLA_EVIDENCE_REMINDER_DAYS = _int("SLA_EVIDENCE_REMINDER_DAYS", 2)
+    SLA_SWEEP_SECONDS = _int("SLA_SWEEP_SECONDS", 60)        # in-process sweep interval (no Redis)
+    SLA_INPROCESS_SWEEP = os.environ.get("SLA_INPROCESS_SWEEP", "1") == "1"
+    SMTP_USER = os.environ.get("SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
 
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = True

@@ -67,7 +67,52 @@ def run_in_app(path: str, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-def schedule_periodic() -> None:
-    """Hook for the periodic-job table; the SLA issue schedules its sweep from PERIODIC here."""
+def schedule_periodic(connection=None, *, start_thread: bool = True):
+    """Schedule every PERIODIC job with rq 3's cron scheduler (`rq.cron.CronScheduler`).
+
+    `flask worker` calls this: a daemon thread of the worker runs the scheduler loop and the
+    worker (started `with_scheduler`) executes the jobs. With several workers each runs a
+    scheduler, but every cron slot of a job is enqueued once (a Redis SET NX per job and slot).
+    Returns the scheduler (None without Redis: then sla_hooks sweeps in-process).
+    """
+    import threading
+
+    from rq.cron import CronScheduler
+    conn = connection if connection is not None else redis_connection()
+    if conn is None:
+        return None
+    scheduler = CronScheduler(connection=conn)
     for name, path, cron in PERIODIC:
-        log.info("periodic job %s (%s) every %s", name, path, cron)
+        scheduler.register(run_in_app, "default", args=(path,), cron=cron, name=name)
+        log.info("periodic job %s (%s) at cron %r", name, path, cron)
+    if start_thread:
+        threading.Thread(target=_cron_loop, args=(scheduler,), name="rq-cron", daemon=True).start()
+    return scheduler
+
+
+def enqueue_due_periodic(scheduler) -> list[str]:
+    """One scheduler tick: enqueue each due job, once per cron slot across all schedulers."""
+    from rq.utils import now as rq_now
+    tick, enqueued = rq_now(), []
+    for job in scheduler.get_jobs():
+        if not job.should_run():
+            continue
+        slot = int((job.next_enqueue_time or tick).timestamp())
+        if scheduler.connection.set(f"refundesk:periodic:{job.name}:{slot}", "1", nx=True, ex=86_400):
+            job.enqueue(scheduler.connection)
+            enqueued.append(job.name)
+        job.set_enqueue_time(tick)
+    return enqueued
+
+
+def _cron_loop(scheduler) -> None:
+    import time
+    scheduler.register_birth()
+    while True:
+        try:
+            if enqueue_due_periodic(scheduler):
+                scheduler.save()
+            scheduler.heartbeat()
+        except Exception:  # Redis hiccup: try again on the next tick
+            log.exception("periodic scheduler tick failed")
+        time.sleep(max(1.0, scheduler.calculate_sleep_interval()))

@@ -141,7 +141,9 @@ def _decode_cursor(cursor: str) -> list:
 def list_tickets(user: User, *, state: str | None = None, kind: str | None = None,
                  assignee: str | None = None, sla: str | None = None, cursor: str | None = None,
                  limit: int | None = None) -> tuple[list[Ticket], str | None]:
-    """A page of the staff queue, oldest first, keyset-paginated by (created_at, id)."""
+    """A page of the staff queue by urgency: breached first (most overdue first), then the nearest
+    deadline, then tickets without a running clock oldest first. Keyset-paginated on
+    (sla_due_at NULLS LAST, created_at, id) — the index ix_tickets_sla_queue."""
     if user.role not in STAFF_ROLES:
         raise Forbidden(str(_l("Staff only.")))
     limit = min(limit or current_app.config["PAGE_SIZE"], 200)
@@ -167,15 +169,30 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
         else:
             raise Invalid(str(_l("Bad SLA filter.")), fields={"sla": ["warning or breached"]})
     if cursor:
-        at, last_id = _decode_cursor(cursor)
-        at = datetime.fromisoformat(at)
-        q = q.where(or_(Ticket.created_at > at, and_(Ticket.created_at == at, Ticket.id > last_id)))
-    rows = list(db.session.scalars(q.order_by(Ticket.created_at, Ticket.id).limit(limit + 1)))
+        q = q.where(_after_cursor(_decode_cursor(cursor)))
+    order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
+    rows = list(db.session.scalars(q.order_by(*order).limit(limit + 1)))
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
-        nxt = _encode_cursor([rows[-1].created_at.isoformat(), rows[-1].id])
+        last = rows[-1]
+        nxt = _encode_cursor([last.sla_due_at.isoformat() if last.sla_due_at else None,
+                              last.created_at.isoformat(), last.id])
     return rows, nxt
+
+
+def _after_cursor(values: list):
+    """Rows after the cursor's row in (sla_due_at NULLS LAST, created_at, id) order."""
+    try:
+        due, at, last_id = values
+        due = datetime.fromisoformat(due) if due is not None else None
+        at, last_id = datetime.fromisoformat(at), int(last_id)
+    except (ValueError, TypeError):
+        raise Invalid(str(_l("Bad cursor.")), fields={"cursor": ["invalid"]})
+    same_due_later = or_(Ticket.created_at > at, and_(Ticket.created_at == at, Ticket.id > last_id))
+    if due is None:
+        return and_(Ticket.sla_due_at.is_(None), same_due_later)
+    return or_(Ticket.sla_due_at > due, Ticket.sla_due_at.is_(None), and_(Ticket.sla_due_at == due, same_due_later))
 
 
 def count_by_state() -> dict[str, int]:

@@ -1,0 +1,153 @@
+"""The periodic SLA sweep: mark crossed thresholds once, notify, escalate, expire evidence windows.
+
+Exactly once per threshold, even with several sweeps at once: each batch is claimed by one
+conditional UPDATE (`... WHERE warned_at IS NULL ... RETURNING`; on PostgreSQL the batch is
+picked with FOR UPDATE SKIP LOCKED), and the notifications are written in the same transaction.
+Each query is a range scan of a partial index over records not yet marked, so a sweep costs
+what crosses a threshold, not what is open. Pages never depend on it (see sla.sla_status).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select, update
+
+from app.auth.models import User
+from app.errors import DomainError
+from app.extensions import db
+from app.i18n import local_time
+from app.notifications.services import notify
+from app.tickets.models import Ticket
+from app.types import utcnow
+from app.workflow.sla import metric_label
+from app.workflow.sla_models import EVIDENCE_WINDOW, SlaRecord
+
+log = logging.getLogger(__name__)
+BATCH = 500
+T = SlaRecord.__table__
+
+
+def _claim(mark: str, threshold: str, now: datetime, *, evidence: bool) -> list:
+    """Set `mark` = now on up to BATCH open records whose `threshold` <= now; return the rows won."""
+    pending = (select(T.c.id).where(T.c[threshold] <= now, T.c[mark].is_(None),
+                                    T.c.met_at.is_(None), T.c.stopped_at.is_(None),
+                                    (T.c.metric == EVIDENCE_WINDOW) if evidence else (T.c.metric != EVIDENCE_WINDOW))
+               .order_by(T.c[threshold]).limit(BATCH))
+    if db.engine.dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    stmt = (update(T).where(T.c.id.in_(pending.scalar_subquery()), T.c[mark].is_(None))
+            .values({mark: now}).returning(T.c.id, T.c.ticket_id, T.c.metric, T.c.due_at))
+    return list(db.session.execute(stmt).all())
+
+
+def _managers() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == "manager", User.is_active_flag.is_(True))))
+
+
+def _tickets(ids) -> dict[int, Ticket]:
+    return {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(set(ids))))}
+
+
+def _send(user: User, kind: str, ticket: Ticket, title: str, body: str, urgent: bool, **params) -> None:
+    with force_locale(user.locale or "zh_Hans_CN"):
+        params = {"ref": ticket.ref, **{k: (metric_label(v) if k == "metric" else v) for k, v in params.items()}}
+        notify(user.id, kind, _(title, **params), _(body, **params), ticket_id=ticket.id, urgent=urgent)
+
+
+def _warn_batch(now: datetime) -> int:
+    rows = _claim("warned_at", "warn_at", now, evidence=False)
+    tickets, managers = _tickets(r.ticket_id for r in rows), None
+    for r in rows:
+        t = tickets[r.ticket_id]
+        if t.assignee_id is not None:
+            recipients = [db.session.get(User, t.assignee_id)]
+        else:
+            recipients = managers = managers if managers is not None else _managers()
+        for user in recipients:
+            _send(user, "sla_warning", t, "SLA warning: %(ref)s", "%(metric)s is due at %(due)s.", False,
+                  metric=r.metric, due=local_time(r.due_at))
+    db.session.commit()
+    return len(rows)
+
+
+def _breach_batch(now: datetime) -> int:
+    rows = _claim("breached_at", "due_at", now, evidence=False)
+    if rows:
+        db.session.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_({r.ticket_id for r in rows}))
+                           .values(priority=Ticket.__table__.c.priority + 1))
+    tickets, managers = _tickets(r.ticket_id for r in rows), _managers() if rows else []
+    for r in rows:
+        t = tickets[r.ticket_id]
+        recipients = {u.id: u for u in managers}
+        if t.assignee_id is not None:
+            recipients.setdefault(t.assignee_id, db.session.get(User, t.assignee_id))
+        for user in recipients.values():
+            _send(user, "sla_breach", t, "SLA breached: %(ref)s", "%(metric)s was due at %(due)s.", True,
+                  metric=r.metric, due=local_time(r.due_at))
+    db.session.commit()
+    return len(rows)
+
+
+def _remind_batch(now: datetime) -> int:
+    rows = _claim("warned_at", "warn_at", now, evidence=True)
+    tickets = _tickets(r.ticket_id for r in rows)
+    for r in rows:
+        t = tickets[r.ticket_id]
+        _send(db.session.get(User, t.customer_id), "evidence_reminder", t,
+              "%(ref)s: we still need your evidence",
+              "Please send the requested material by %(due)s, or the ticket will be closed.", False,
+              due=local_time(r.due_at))
+    db.session.commit()
+    return len(rows)
+
+
+def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
+    """Close one ticket whose evidence window ran out. None when nothing (unlocked) is due."""
+    from app.workflow.service import apply_event
+    q = (select(SlaRecord).where(SlaRecord.metric == EVIDENCE_WINDOW, SlaRecord.due_at <= now,
+                                 SlaRecord.breached_at.is_(None), SlaRecord.met_at.is_(None),
+                                 SlaRecord.stopped_at.is_(None), SlaRecord.id.not_in(skipped or {0}))
+         .order_by(SlaRecord.due_at).limit(1))
+    if db.engine.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rec = db.session.scalar(q)
+    if rec is None:
+        db.session.rollback()
+        return None
+    ticket = db.session.get(Ticket, rec.ticket_id)
+    if ticket.state != "evidence":          # should not happen; settle the record and move on
+        rec.stopped_at = rec.breached_at = now
+        db.session.commit()
+        return False
+    customer = db.session.get(User, ticket.customer_id)
+    _send(customer, "evidence_expired", ticket, "%(ref)s was closed",
+          "We did not receive the requested material in time. You can file a new request at any time.", False)
+    with force_locale(customer.locale or "zh_Hans_CN"):
+        reason = _("The evidence window ended without the requested material.")
+    try:
+        apply_event(ticket, "expire", None, reason=reason, now=now)
+    except DomainError as exc:   # someone else moved the ticket first: nothing to expire
+        log.info("expire %s skipped: %s", ticket.ref, exc.message)
+        skipped.add(rec.id)
+        return False
+    return True
+
+
+def sweep_sla(now: datetime | None = None) -> dict[str, int]:
+    """Mark warnings and breaches once, remind customers, expire evidence windows."""
+    now = now or utcnow()
+    counts = {"warned": 0, "breached": 0, "reminded": 0, "expired": 0}
+    for key, batch in (("warned", _warn_batch), ("breached", _breach_batch), ("reminded", _remind_batch)):
+        while True:
+            n = batch(now)
+            counts[key] += n
+            if n < BATCH:
+                break
+    skipped: set[int] = set()
+    while (done := _expire_one(now, skipped)) is not None:
+        counts["expired"] += int(done)
+    if any(counts.values()):
+        log.info("sla sweep: %s", counts)
+    return counts
