@@ -40,9 +40,11 @@ services:
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 || \
 	  createdb -h 127.0.0.1 -U postgres test
 
+# Compiled catalogs (.mo) for everyone: the committed .po files plus app/translations/fragments/*.po.
+# Developers after changing strings: `$(BIN)/python tools/i18n.py update` (extract + update the .po
+# files), translate, then `$(BIN)/python tools/i18n.py check` (every string has its Chinese).
 translations: venv
-	@if ls app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -q -d app/translations; fi
+	$(BIN)/python tools/i18n.py compile
 
 run: venv translations
 	-@$(MAKE) -s system-deps

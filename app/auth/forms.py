@@ -1,10 +1,23 @@
+"""Log-in and sign-up forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Required.")),
+                                                 Email(_l("Enter a valid e-mail address."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Required.")), Length(max=200)])
     submit = SubmitField(_l("Log in"))
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Required.")),
+                                                 Email(_l("Enter a valid e-mail address.")), Length(max=254)])
+    name = StringField(_l("Name (optional)"), validators=[Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Required.")), Length(min=8, max=200, message=_l("Use 8 to 200 characters."))])
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(_l("Required.")), EqualTo("password", message=_l("The two passwords differ."))])
+    submit = SubmitField(_l("Create account"))

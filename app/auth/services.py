@@ -52,3 +52,15 @@ def user_for_token(token: str) -> User:
     if row is None or (row.expires_at and row.expires_at < utcnow()) or not row.user.is_active:
         raise Unauthorized(str(_l("Invalid or expired token.")))
     return row.user
+
+
+def register_customer(email: str, password: str, name: str = "", locale: str = "zh_Hans_CN") -> User:
+    """Self-service sign-up: always a customer account."""
+    return create_user(email, password, role="customer", name=(name or "").strip()[:100], locale=locale)
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Remember the language a user picked (the session keeps it too)."""
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()

@@ -1,23 +1,275 @@
-"""Customer and agent pages for tickets (HTML)."""
+"""Customer and staff pages for tickets (HTML). Parse → one service call → render."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.tickets import services
-from app.tickets.serializers import timeline
+from app.auth.access import roles_required
+from app.auth.models import STAFF_ROLES
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
+from app.extensions import db
+from app.tickets import progress, queries, services
+from app.tickets.forms import (EVENT_FIELDS, AssignForm, EventForm, MessageForm, QueueFilterForm, TicketForm,
+                               cents_to_yuan, yuan_to_cents)
+from app.types import utcnow
+from app.workflow.labels import event_label
+from app.workflow.service import allowed_events, apply_event, refundable_balance
 
 bp = Blueprint("tickets", __name__)
 
+FORM_ERRORS = (Invalid, Conflict, NotAllowed, Forbidden)   # shown on the form again, nothing saved
+WRITERS = ("agent", "manager", "admin")                    # staff who reply and write notes
+FIELD_OF = {"requested_amount_cents": "amount", "amount_cents": "amount", "reason": "reason",
+            "items": "items", "body": "body"}
+# Where the Payouts package's finance desk lives, when it is installed (first endpoint found).
+FINANCE_DESK_ENDPOINTS = ("payouts.queue", "payouts.index", "payouts.finance_queue")
+
+
+def finance_desk_url() -> str:
+    for endpoint in FINANCE_DESK_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return url_for("tickets.queue", state="finance")
+
+
+def _nav_links() -> list[tuple[str, str]]:
+    """The header's links for the current user's role."""
+    if not current_user.is_authenticated:
+        return []
+    role, links = current_user.role, []
+    if role == "customer":
+        links = [(_("My orders"), url_for("tickets.my_orders")), (_("My requests"), url_for("tickets.my_tickets"))]
+    if role in ("agent", "manager", "admin"):
+        links.append((_("Queue"), url_for("tickets.queue")))
+    if role in ("finance", "manager", "admin"):
+        links.append((_("Finance desk"), finance_desk_url()))
+    if role in ("manager", "admin") and "dashboard.index" in current_app.view_functions:
+        links.append((_("Dashboard"), url_for("dashboard.index")))
+    return links
+
+
+@bp.app_context_processor
+def navigation():
+    return {"finance_desk_url": finance_desk_url, "nav_links": _nav_links, "item_text": progress.item_text,
+            "timeline_label": progress.timeline_label, "role_label": progress.role_label,
+            "now": utcnow()}
+
+
+def _form_error(form, exc: DomainError, shown: tuple[str, ...] | None = None) -> None:
+    """Put a service's error on the matching field the page shows, else on the form as a whole."""
+    db.session.rollback()
+    for key in (exc.fields or {}):
+        name = FIELD_OF.get(key)
+        if name and hasattr(form, name) and (shown is None or name in shown):
+            getattr(form, name).errors = [*getattr(form, name).errors, exc.message]
+            return
+    form.form_errors.append(exc.message)
+
+
+# --- customers --------------------------------------------------------------
 
 @bp.get("/")
 @login_required
 def home():
-    return render_template("tickets/home.html", user=current_user)
+    if current_user.role == "customer":
+        return my_orders()
+    if current_user.role == "finance":
+        return redirect(finance_desk_url())
+    if current_user.role in STAFF_ROLES:
+        return redirect(url_for("tickets.queue"))
+    return render_template("tickets/home.html")
+
+
+@bp.get("/orders")
+@roles_required("customer")
+def my_orders():
+    return render_template("tickets/orders.html", rows=queries.customer_orders(current_user.id))
+
+
+@bp.route("/orders/<order_no>/ticket", methods=["GET", "POST"])
+@roles_required("customer")
+def new_ticket(order_no: str):
+    order = queries.customer_order(current_user.id, order_no)
+    if order is None:
+        raise NotFound(str(_l("No such order.")))
+    balance = refundable_balance(order)
+    form = TicketForm()
+    if request.method == "GET":
+        form.amount.data = cents_to_yuan(balance)
+        form.kind.data = request.args.get("kind") if request.args.get("kind") in dict(form.kind.choices) else None
+    elif form.validate_on_submit():
+        try:
+            ticket = services.create_ticket(order.order_no, form.kind.data, form.description.data, current_user,
+                                            requested_amount_cents=yuan_to_cents(form.amount.data))
+        except FORM_ERRORS as exc:
+            _form_error(form, exc)
+            return _ticket_form(form, order, balance), exc.status
+        flash(_("Your request %(ref)s was filed. You can follow it here.", ref=ticket.ref), "success")
+        _attach_files(ticket, request.files.getlist("evidence"))
+        return redirect(url_for("tickets.detail", ref=ticket.ref))
+    return _ticket_form(form, order, balance), 422 if form.is_submitted() else 200
+
+
+def _attach_files(ticket, files) -> None:
+    """Evidence chosen on the new-ticket form (when the evidence package is installed)."""
+    files = [f for f in files if f and f.filename]
+    if not files:
+        return
+    try:
+        from app.evidence.services import attach_evidence
+    except ModuleNotFoundError:
+        return
+    for f in files:
+        try:
+            attach_evidence(ticket, f.stream, f.filename, current_user)
+        except DomainError as exc:
+            flash(_("%(name)s was not attached: %(why)s", name=f.filename, why=exc.message), "error")
+
+
+def _ticket_form(form, order, balance):
+    return render_template("tickets/new.html", form=form, order=order, balance=balance)
+
+
+@bp.get("/tickets")
+@roles_required("customer")
+def my_tickets():
+    return render_template("tickets/mine.html", tickets=queries.customer_tickets(current_user.id))
 
 
 @bp.get("/t/<token>")
 def tracker(token: str):
-    """The progress page reachable with the unguessable tracker link, without logging in."""
+    """The progress page behind the unguessable tracker link: no login, no actions, nothing else."""
     ticket = services.ticket_by_tracker(token)
-    return render_template("tickets/tracker.html", ticket=ticket, events=timeline(ticket))
+    events = queries.timeline(ticket.id)
+    return render_template("tickets/tracker.html", ticket=ticket, public=True, allowed=[], event_forms={},
+                           EVENT_FIELDS=EVENT_FIELDS, stray_form=None,
+                           progress=progress.build(ticket, events, [], utcnow()),
+                           messages=queries.messages(ticket.id, include_internal=False))
+
+
+# --- one ticket: the customer's tracker or the staff page -------------------
+
+@bp.get("/tickets/<ref>")
+@roles_required("customer", *STAFF_ROLES)
+def detail(ref: str):
+    return _render_ticket(services.get_ticket(ref, current_user))
+
+
+@bp.post("/tickets/<ref>/events")
+@roles_required("customer", *STAFF_ROLES)
+def fire_event(ref: str):
+    ticket = services.get_ticket(ref, current_user)
+    form = EventForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, event_form=form, status=422)
+    try:
+        apply_event(ticket, form.event.data, current_user, **form.service_kwargs())
+    except FORM_ERRORS as exc:
+        _form_error(form, exc, EVENT_FIELDS.get(form.event.data, ()))
+        return _render_ticket(ticket, event_form=form, status=exc.status)
+    flash(_("Done: %(action)s.", action=event_label(form.event.data)), "success")
+    return redirect(url_for("tickets.detail", ref=ticket.ref))
+
+
+@bp.post("/tickets/<ref>/messages")
+@roles_required("customer", *WRITERS)
+def post_message(ref: str):
+    ticket = services.get_ticket(ref, current_user)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, message_form=form, status=422)
+    try:
+        services.add_message(ticket, current_user, form.body.data, internal=form.is_internal)
+    except FORM_ERRORS as exc:
+        _form_error(form, exc)
+        return _render_ticket(ticket, message_form=form, status=exc.status)
+    flash(_("Internal note saved.") if form.is_internal else _("Message sent."), "success")
+    return redirect(url_for("tickets.detail", ref=ticket.ref) + "#messages")
+
+
+@bp.post("/tickets/<ref>/assign")
+@roles_required("agent", "manager")
+def assign(ref: str):
+    ticket = services.get_ticket(ref, current_user)
+    form = AssignForm()
+    form.assignee.choices = [(0, "")] + [(u.id, u.email) for u in queries.assignable_staff()]
+    back = request.args.get("next", "")
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, assign_form=form, status=422)
+    assignee = queries.users_by_id([form.assignee.data]).get(form.assignee.data) if form.assignee.data else None
+    try:
+        services.assign_ticket(ticket, assignee, current_user, version=form.version.data)
+    except FORM_ERRORS as exc:
+        _form_error(form, exc)
+        return _render_ticket(ticket, assign_form=form, status=exc.status)
+    flash(_("%(ref)s is now assigned to %(who)s.", ref=ticket.ref,
+            who=assignee.display_name if assignee else _("nobody")), "success")
+    if back.startswith("/queue"):
+        return redirect(back)
+    return redirect(url_for("tickets.detail", ref=ticket.ref))
+
+
+def _event_forms(ticket, allowed: list[str], failed: EventForm | None) -> dict[str, EventForm]:
+    forms = {}
+    for ev in allowed:
+        if ev not in EVENT_FIELDS:
+            continue
+        if failed is not None and failed.event.data == ev:
+            forms[ev] = failed
+        else:
+            forms[ev] = EventForm(formdata=None, event=ev,
+                                  amount=cents_to_yuan(ticket.requested_amount_cents) if ev == "approve" else None)
+        forms[ev].version.data = ticket.version
+    return forms
+
+
+def _render_ticket(ticket, *, event_form: EventForm | None = None, message_form: MessageForm | None = None,
+                   assign_form: AssignForm | None = None, status: int = 200):
+    now = utcnow()
+    allowed = allowed_events(ticket, current_user, now)
+    events = queries.timeline(ticket.id)
+    forms = _event_forms(ticket, allowed, event_form)
+    stray = event_form if event_form is not None and event_form.event.data not in forms else None
+    message_form = message_form or MessageForm(formdata=None)
+    message_form.version.data = ticket.version
+    ctx = dict(ticket=ticket, allowed=allowed, events=events, event_forms=forms, stray_form=stray,
+               message_form=message_form, EVENT_FIELDS=EVENT_FIELDS)
+    if current_user.role == "customer":
+        return render_template("tickets/tracker.html", public=False, progress=progress.build(ticket, events, allowed, now),
+                               messages=queries.messages(ticket.id, include_internal=False), **ctx), status
+    if assign_form is None:
+        assign_form = AssignForm(formdata=None, assignee=ticket.assignee_id or 0)
+    assign_form.assignee.choices = [(0, _("Unassigned"))] + [
+        (u.id, u.display_name) for u in queries.assignable_staff()]
+    assign_form.version.data = ticket.version
+    return render_template(
+        "tickets/detail.html", order=ticket.order, refundable=refundable_balance(ticket.order),
+        history=queries.customer_history(ticket.customer_id, now),
+        messages=queries.messages(ticket.id, include_internal=True), assign_form=assign_form,
+        can_write=current_user.role in WRITERS, can_assign=current_user.role in ("agent", "manager"),
+        progress=progress.build(ticket, events, [], now), DELIVERY_LABELS=progress.DELIVERY_LABELS, **ctx), status
+
+
+# --- staff queue ------------------------------------------------------------
+
+WHO = {"all": None, "mine": "me", "unassigned": "none"}
+
+
+@bp.get("/queue")
+@roles_required(*STAFF_ROLES)
+def queue():
+    form = QueueFilterForm(request.args)
+    if "state" not in request.args:
+        form.state.data = "finance" if current_user.role == "finance" else "submitted"
+    if not form.validate():
+        raise Invalid(str(_l("Some filters are invalid.")), fields=form.errors)
+    state, kind, who = form.state.data or None, form.kind.data or None, form.who.data
+    rows, next_cursor = services.list_tickets(current_user, state=state, kind=kind, assignee=WHO[who],
+                                              cursor=form.cursor.data or None)
+    counts = queries.count_by_state(kind=kind, assignee_id=current_user.id if who == "mine" else None,
+                                    unassigned=who == "unassigned")
+    people = queries.users_by_id([t.assignee_id for t in rows] + [t.customer_id for t in rows])
+    return render_template("tickets/queue.html", form=form, rows=rows, counts=counts, people=people,
+                           next_cursor=next_cursor, filters={"state": state or "", "kind": kind or "", "who": who},
+                           can_claim=current_user.role in ("agent", "manager"))

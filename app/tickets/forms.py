@@ -1,0 +1,162 @@
+"""Flask-WTF forms of the ticket pages. Field shapes only; workflow rules stay in the services."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (DecimalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.tickets.labels import KIND_LABELS
+from app.tickets.models import KINDS
+from app.workflow.labels import STATE_LABELS
+from app.workflow.machine import BY_TRIGGER, EVENTS, STATES
+
+MAX_YUAN = Decimal("1000000000")
+
+
+def yuan_to_cents(amount: Decimal | None) -> int | None:
+    """¥12.34 → 1234, exactly (Decimal, never float)."""
+    if amount is None:
+        return None
+    return int((amount * 100).to_integral_value())
+
+
+def cents_to_yuan(cents: int | None) -> Decimal | None:
+    return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def _two_places(form, field) -> None:
+    if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError(_l("Use at most two decimals (fen)."))
+
+
+class YuanField(DecimalField):
+    """A money amount typed in yuan ("12.34", "12"); ¥ and commas are tolerated."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            raw = (valuelist[0] or "").strip().replace("¥", "").replace("￥", "").replace(",", "")
+            if not raw:
+                self.data = None
+                return
+            try:
+                self.data = Decimal(raw)
+            except (InvalidOperation, ValueError):
+                self.data = None
+                raise ValueError(self.gettext("Not a valid decimal value.")) from None
+            if not self.data.is_finite():
+                self.data = None
+                raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+def _money_validators(required: bool):
+    first = InputRequired(_l("Enter an amount.")) if required else Optional()
+    return [first, NumberRange(min=Decimal(0), max=MAX_YUAN, message=_l("Enter an amount of 0 or more.")),
+            _two_places]
+
+
+class TicketForm(FlaskForm):
+    """A customer's complaint/refund on one of their orders."""
+    kind = RadioField(_l("What went wrong?"), choices=[(k, KIND_LABELS[k]) for k in KINDS],
+                      validators=[InputRequired(_l("Choose what went wrong."))])
+    description = TextAreaField(_l("Describe what happened"), validators=[
+        DataRequired(_l("Tell us in a few words what happened.")), Length(max=5000)])
+    amount = YuanField(_l("Amount to refund (¥)"), places=2, validators=_money_validators(True))
+
+
+# Which inputs each event's form shows (reason_required comes from the machine).
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "request_evidence": ("items", "reason"),
+    "provide_evidence": ("reason",),
+    "start_review": (),
+    "approve": ("amount", "reason"),
+    "reject": ("reason",),
+    "resolve": ("reason",),
+    "return_to_review": ("reason",),
+    "pay": ("reference",),
+    "withdraw": ("reason",),
+    "appeal": ("reason",),
+}
+
+
+class EventForm(FlaskForm):
+    """One workflow event; the page shows only the inputs EVENT_FIELDS names for it."""
+    event = HiddenField(validators=[DataRequired(), Length(max=30)])
+    version = IntegerField(validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)])
+    amount = YuanField(_l("Amount (¥)"), places=2, validators=_money_validators(False))
+    checklist = SelectMultipleField(_l("From the checklist"), choices=[], validate_choice=False,
+                                    validators=[Optional()])
+    items = TextAreaField(_l("Anything else the customer should send (one item per line)"),
+                          validators=[Optional(), Length(max=4000)])
+    reference = StringField(_l("Payout reference"), validators=[Optional(), Length(max=200)])
+
+    def validate_event(self, field) -> None:
+        if field.data not in EVENTS:
+            raise ValidationError(_l("Unknown action."))
+
+    def validate_items(self, field) -> None:
+        if self.event.data == "request_evidence":
+            if not self.item_list():
+                raise ValidationError(_l("Name at least one item the customer should send."))
+            if len(self.item_list()) > 20 or any(len(i) > 200 for i in self.item_list()):
+                raise ValidationError(_l("At most 20 items of up to 200 characters each."))
+
+    def validate_reason(self, field) -> None:
+        t = BY_TRIGGER.get(self.event.data or "")
+        if t is not None and t.reason_required and not (field.data or "").strip():
+            raise ValidationError(_l("Required."))
+
+    def validate_reference(self, field) -> None:
+        if self.event.data == "pay" and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the payout reference of the payment channel."))
+
+    def item_list(self) -> list[str]:
+        """Checklist codes ticked, then the free-text lines."""
+        ticked = [c.strip() for c in (self.checklist.data or []) if c and c.strip()]
+        return ticked + [line.strip() for line in (self.items.data or "").splitlines() if line.strip()]
+
+    def service_kwargs(self) -> dict:
+        """The arguments of workflow.service.apply_event for this submission."""
+        event = self.event.data
+        reason = (self.reference.data if event == "pay" else self.reason.data) or None
+        kwargs = {"reason": reason.strip() if reason else None, "version": self.version.data,
+                  "amount_cents": yuan_to_cents(self.amount.data) if event == "approve" else None,
+                  "items": self.item_list() if event == "request_evidence" else None}
+        if event == "pay":
+            kwargs["payload"] = {"reference": kwargs["reason"]}
+        return kwargs
+
+
+class MessageForm(FlaskForm):
+    """A public reply (customer and agents) or an internal note (staff only)."""
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=5000)])
+    internal = HiddenField(default="0")
+    version = IntegerField(validators=[Optional()])
+
+    @property
+    def is_internal(self) -> bool:
+        return self.internal.data == "1"
+
+
+class AssignForm(FlaskForm):
+    """Claim (assignee = me) or assign a ticket to an agent (0 = nobody)."""
+    assignee = SelectField(_l("Assignee"), coerce=int, validate_choice=False)
+    version = IntegerField(validators=[Optional()])
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters, read from the query string (no CSRF: a GET form)."""
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("State"), choices=[("", _l("All states"))] + [(s, STATE_LABELS[s]) for s in STATES if s != "new"],
+                        default="", validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + [(k, KIND_LABELS[k]) for k in KINDS],
+                       default="", validators=[Optional()])
+    who = SelectField(_l("Assigned"), choices=[("all", _l("Everyone's")), ("mine", _l("Mine")),
+                                               ("unassigned", _l("Unassigned"))], default="all")
+    cursor = HiddenField()

@@ -1,0 +1,180 @@
+"""What the customer's progress tracker shows: the step line, "what happens now", what we need.
+
+Pure presentation over a ticket and its events (no queries, no writes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from app.i18n import local_time, money
+from app.tickets.labels import CHANNEL_LABELS
+
+# The main line as the customer sees it: 提交 → 补充材料 → 审核 → 财务处理 → 已到账
+STEPS: tuple[tuple[str, object], ...] = (
+    ("submitted", _l("Filed")),
+    ("evidence", _l("More material")),
+    ("review", _l("Review")),
+    ("finance", _l("Payout")),
+    ("paid", _l("Money arrived")),
+)
+STEP_INDEX = {key: i for i, (key, _label) in enumerate(STEPS)}
+ENDINGS = ("rejected", "resolved", "withdrawn", "closed")
+
+ENDING_TITLES = {
+    "rejected": _l("Request rejected"),
+    "resolved": _l("Resolved without a refund"),
+    "withdrawn": _l("You withdrew this request"),
+    "closed": _l("Request closed"),
+}
+
+DELIVERY_LABELS = {
+    "pending": _l("Not delivered yet"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Delivery failed"),
+}
+
+
+# Audit-trail entries that are not workflow events (written by feature packages).
+AUDIT_LABELS = {
+    "evidence_added": _l("Evidence added"),
+    "evidence_answered": _l("Evidence item answered"),
+}
+
+ROLE_LABELS = {
+    "customer": _l("customer"), "agent": _l("agent"), "finance": _l("finance"), "manager": _l("manager"),
+    "admin": _l("admin"), "platform": _l("platform"), "system": _l("system"),
+}
+
+
+def timeline_label(event: str) -> str:
+    from app.workflow.labels import EVENT_LABELS
+    label = EVENT_LABELS.get(event) or AUDIT_LABELS.get(event)
+    return str(label) if label is not None else event
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+@dataclass
+class Step:
+    key: str
+    label: str
+    status: str                  # done | skipped | current | todo | unreached
+    at: datetime | None = None
+
+
+@dataclass
+class Progress:
+    steps: list[Step]
+    now_text: str
+    ending: str | None = None          # rejected / resolved / withdrawn / closed
+    ending_title: str | None = None
+    ending_reason: str | None = None
+    ending_at: datetime | None = None
+    expected_text: str | None = None   # "expected by …" / "please answer by …"
+    needs: list[str] = field(default_factory=list)
+    needs_note: str | None = None
+    needs_open: bool = False
+    appeal_until: datetime | None = None
+    fast_track_text: str | None = None
+
+
+def item_text(code: str) -> str:
+    """A requested evidence item in words: a checklist item's label, or the agent's free text."""
+    try:
+        from app.evidence.checklists import known_item
+    except ModuleNotFoundError:
+        return code
+    known = known_item(code)
+    return str(known.label) if known is not None else code
+
+
+def _entered(events) -> dict[str, datetime]:
+    """The last time the ticket entered each main-line state."""
+    seen: dict[str, datetime] = {}
+    for e in events:
+        if e.to_state in STEP_INDEX and e.from_state != e.to_state:   # transitions, not audit notes
+            seen[e.to_state] = e.created_at
+    return seen
+
+
+def _steps(state: str, events, entered: dict[str, datetime]) -> list[Step]:
+    if state in STEP_INDEX:
+        reached, current = STEP_INDEX[state], STEP_INDEX[state]
+        if state == "paid":
+            current = None          # everything done
+    else:   # an ending: the steps up to the one the ticket left from were reached
+        moves = [e for e in events if e.from_state != e.to_state]
+        left_from = moves[-1].from_state if moves else "submitted"
+        reached, current = STEP_INDEX.get(left_from, 0), None
+    steps = []
+    for i, (key, label) in enumerate(STEPS):
+        if current is not None and i == current:
+            status = "current"
+        elif i <= reached:
+            status = "done" if key in entered else "skipped"
+        else:
+            status = "todo" if state not in ENDINGS else "unreached"
+        at = entered.get(key) if status in ("done", "current") else None
+        steps.append(Step(key, str(label), status, at))
+    return steps
+
+
+def _now_text(ticket) -> str:
+    amount = money(ticket.approved_amount_cents if ticket.approved_amount_cents is not None
+                   else ticket.requested_amount_cents)
+    channel = str(CHANNEL_LABELS.get(ticket.order.payment_channel, ticket.order.payment_channel))
+    texts = {
+        "submitted": _("We have your request. A support agent will look at it shortly."),
+        "evidence": _("Support needs more material from you before the review can go on. "
+                      "The clock is paused until you answer."),
+        "review": _("A support agent is checking your request and material."),
+        "finance": _("Your refund of %(amount)s is approved and is being paid to your %(channel)s.",
+                     amount=amount, channel=channel),
+        "paid": _("%(amount)s was refunded to your %(channel)s.", amount=amount, channel=channel),
+        "rejected": _("Support has rejected your request. The reason is below."),
+        "resolved": _("Support solved the problem without a refund. What was done is below."),
+        "withdrawn": _("You withdrew this request. Nothing more will happen with it."),
+        "closed": _("This request was closed because the material did not arrive in time. "
+                    "You can file a new request from your orders."),
+    }
+    return texts.get(ticket.state, "")
+
+
+def _expected_text(ticket) -> str | None:
+    if ticket.state == "evidence" and ticket.evidence_due_at:
+        return _("Please answer by %(time)s.", time=local_time(ticket.evidence_due_at))
+    if ticket.state in ("submitted", "review", "finance") and ticket.sla_due_at:
+        return _("Expected by %(time)s.", time=local_time(ticket.sla_due_at))
+    return None
+
+
+def _needs(ticket, events) -> tuple[list[str], str | None]:
+    if ticket.state != "evidence":
+        return [], None
+    for e in reversed(events):
+        if e.event == "request_evidence":
+            return list((e.payload or {}).get("items") or []), e.reason
+    return [], None
+
+
+def build(ticket, events, allowed: list[str], now: datetime) -> Progress:
+    """The tracker for `ticket`; `allowed` are the viewer's allowed events (empty on the public link)."""
+    entered = _entered(events)
+    p = Progress(steps=_steps(ticket.state, events, entered), now_text=_now_text(ticket),
+                 expected_text=_expected_text(ticket))
+    p.needs, p.needs_note = _needs(ticket, events)
+    p.needs_open = ticket.state == "evidence"
+    if ticket.state in ENDINGS:
+        p.ending, p.ending_title = ticket.state, str(ENDING_TITLES[ticket.state])
+        p.ending_reason, p.ending_at = ticket.closed_reason, ticket.state_changed_at
+    if "appeal" in allowed and ticket.rejected_at:
+        p.appeal_until = ticket.rejected_at + timedelta(days=current_app.config["APPEAL_WINDOW_DAYS"])
+    if ticket.fast_track_rule:
+        p.fast_track_text = _("Decided automatically by a fast-track rule, without waiting for review.")
+    return p

@@ -1,0 +1,120 @@
+"""Read-only queries for the HTML pages. Each page asks a fixed, small number of queries (no N+1)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.extensions import db
+from app.tickets.models import Message, Order, Ticket
+from app.types import utcnow
+from app.workflow.machine import OPEN_STATES
+from app.workflow.models import TicketEvent
+
+# Money already committed to a refund: the same rule as workflow.service.refundable_balance.
+COMMITTED_STATES = ("finance", "paid")
+HISTORY_DAYS = 90
+
+
+@dataclass
+class OrderRow:
+    order: Order
+    refundable_cents: int
+    open_tickets: list[Ticket] = field(default_factory=list)
+
+
+def _committed_by_order(order_ids: list[int]) -> dict[int, int]:
+    if not order_ids:
+        return {}
+    committed = func.coalesce(func.sum(case((Ticket.state.in_(COMMITTED_STATES), Ticket.approved_amount_cents),
+                                            else_=0)), 0)
+    rows = db.session.execute(select(Ticket.order_id, committed).where(Ticket.order_id.in_(order_ids))
+                              .group_by(Ticket.order_id))
+    return {order_id: int(total or 0) for order_id, total in rows}
+
+
+def customer_orders(customer_id: int, limit: int = 200) -> list[OrderRow]:
+    """A customer's orders, newest first, each with its refundable balance and open tickets (3 queries)."""
+    orders = list(db.session.scalars(select(Order).where(Order.customer_id == customer_id)
+                                     .order_by(Order.paid_at.desc(), Order.id.desc()).limit(limit)))
+    ids = [o.id for o in orders]
+    committed = _committed_by_order(ids)
+    open_by_order: dict[int, list[Ticket]] = defaultdict(list)
+    if ids:
+        for t in db.session.scalars(select(Ticket).where(Ticket.order_id.in_(ids), Ticket.state.in_(OPEN_STATES))
+                                    .order_by(Ticket.created_at)):
+            open_by_order[t.order_id].append(t)
+    return [OrderRow(o, o.amount_cents - committed.get(o.id, 0), open_by_order.get(o.id, [])) for o in orders]
+
+
+def customer_order(customer_id: int, order_no: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.order_no == order_no, Order.customer_id == customer_id))
+
+
+def customer_tickets(customer_id: int, limit: int = 200) -> list[Ticket]:
+    """A customer's tickets, newest first, with their orders loaded."""
+    return list(db.session.scalars(
+        select(Ticket).where(Ticket.customer_id == customer_id).options(selectinload(Ticket.order))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+
+
+@dataclass
+class History:
+    tickets: list[Ticket]
+    refunded_cents: int
+    refund_count: int
+    days: int = HISTORY_DAYS
+
+
+def customer_history(customer_id: int, now: datetime | None = None, days: int = HISTORY_DAYS) -> History:
+    """The customer's tickets (and the refunds among them) of the last `days` days (2 queries)."""
+    since = (now or utcnow()) - timedelta(days=days)
+    tickets = list(db.session.scalars(
+        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
+        .options(selectinload(Ticket.order)).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(100)))
+    paid = [t for t in tickets if t.state == "paid"]
+    return History(tickets, sum(t.approved_amount_cents or 0 for t in paid), len(paid), days)
+
+
+def count_by_state(*, kind: str | None = None, assignee_id: int | None = None,
+                   unassigned: bool = False) -> dict[str, int]:
+    """Tickets per state under the queue's kind/assignee filters (one GROUP BY)."""
+    q = select(Ticket.state, func.count()).group_by(Ticket.state)
+    if kind:
+        q = q.where(Ticket.kind == kind)
+    if assignee_id is not None:
+        q = q.where(Ticket.assignee_id == assignee_id)
+    elif unassigned:
+        q = q.where(Ticket.assignee_id.is_(None))
+    return {state: n for state, n in db.session.execute(q)}
+
+
+def timeline(ticket_id: int) -> list[TicketEvent]:
+    """The ticket's events in order, with their actors (2 queries)."""
+    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                                   .options(selectinload(TicketEvent.actor)).order_by(TicketEvent.seq)))
+
+
+def messages(ticket_id: int, *, include_internal: bool) -> list[Message]:
+    """Messages oldest first with their authors; internal notes only when asked (staff pages)."""
+    q = select(Message).where(Message.ticket_id == ticket_id).options(selectinload(Message.author))
+    if not include_internal:
+        q = q.where(Message.internal.is_(False))
+    return list(db.session.scalars(q.order_by(Message.id)))
+
+
+def users_by_id(ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def assignable_staff() -> list[User]:
+    """Agents and managers a ticket can be assigned to."""
+    return list(db.session.scalars(select(User).where(User.role.in_(("agent", "manager")),
+                                                      User.is_active_flag.is_(True)).order_by(User.email)))
