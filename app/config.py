@@ -55,6 +55,21 @@ class Config:
     COOLING_OFF_MINUTES = _int("COOLING_OFF_MINUTES", 10)
     SMALL_AMOUNT_CENTS = _int("SMALL_AMOUNT_CENTS", 5_000)
     AUTO_PAY = os.environ.get("AUTO_PAY", "1") == "1"
+    # Fast-track rules (app/workflow/policies.py): on/off and thresholds
+    FAST_TRACK_ENABLED = os.environ.get("FAST_TRACK_ENABLED", "1") == "1"
+    STANDING_WINDOW_DAYS = _int("STANDING_WINDOW_DAYS", 30)
+    STANDING_MAX_REFUNDS = _int("STANDING_MAX_REFUNDS", 3)
+    STANDING_MAX_REFUND_CENTS = _int("STANDING_MAX_REFUND_CENTS", 20_000)
+    DUPLICATE_WINDOW_MINUTES = _int("DUPLICATE_WINDOW_MINUTES", 5)
+    # Payouts (app/payouts): gateway overrides "alipay=pkg.module:Class,wechat=...", the
+    # simulated gateway's latency and failure rates, retries and when a payout counts as stuck.
+    PAYOUT_GATEWAYS = os.environ.get("PAYOUT_GATEWAYS", "")
+    PAYOUT_SIM_LATENCY_MS = _int("PAYOUT_SIM_LATENCY_MS", 0)
+    PAYOUT_SIM_FAILURE_RATE = float(os.environ.get("PAYOUT_SIM_FAILURE_RATE", "0"))   # transient
+    PAYOUT_SIM_DECLINE_RATE = float(os.environ.get("PAYOUT_SIM_DECLINE_RATE", "0"))   # permanent
+    PAYOUT_RETRIES = _int("PAYOUT_RETRIES", 4)
+    PAYOUT_MAX_ATTEMPTS = _int("PAYOUT_MAX_ATTEMPTS", 5)
+    PAYOUT_STUCK_MINUTES = _int("PAYOUT_STUCK_MINUTES", 10)
 
     # SLA
     SLA_WARN_RATIO = float(os.environ.get("SLA_WARN_RATIO", "0.75"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import User
@@ -59,10 +60,22 @@ def staff(role: str) -> User:
 
 
 def make_ticket(state: str = "submitted", order: Order | None = None, kind: str = "not_delivered",
-                amount_cents: int | None = None, customer: User | None = None) -> Ticket:
-    """A ticket moved to `state` by the real workflow, acting as the right roles."""
+                amount_cents: int | None = None, customer: User | None = None,
+                fast_track: bool = False) -> Ticket:
+    """A ticket moved to `state` by the real workflow, acting as the right roles.
+
+    Fast-track rules (app/workflow/policies.py) would move small or clear-cut tickets on by
+    themselves, so they stay off here unless `fast_track=True`.
+    """
     order = order or make_order(customer)
-    ticket = create_ticket(order.order_no, kind, "test ticket", order.customer, requested_amount_cents=amount_cents)
+    config = current_app.config
+    enabled = config.get("FAST_TRACK_ENABLED", True)
+    config["FAST_TRACK_ENABLED"] = enabled and fast_track
+    try:
+        ticket = create_ticket(order.order_no, kind, "test ticket", order.customer,
+                               requested_amount_cents=amount_cents)
+    finally:
+        config["FAST_TRACK_ENABLED"] = enabled
     for event, role, opts in PATHS[state]:
         actor = None if role == "system" else order.customer if role == "customer" else staff(role)
         apply_event(ticket, event, actor, **opts)

@@ -1,0 +1,19 @@
+"""INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from app.extensions import db
+
+
+def insert_ignoring_conflict(conn, table: Table, values: dict, index_elements: list[str]) -> int:
+    """Insert `values` unless a row with the same unique `index_elements` exists; rows inserted.
+
+    `conn` is a Connection or a Session (both have execute()).
+    """
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+    return conn.execute(stmt).rowcount
