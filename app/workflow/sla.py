@@ -37,7 +37,7 @@ MET_EVENTS = {
 METRIC_LABELS = {
     "first_response": _l("First response"),
     "review_decision": _l("Review decision"),
-    "payout": _l("Payout"),
+    "payout": _l("Refund payout"),
     EVIDENCE_WINDOW: _l("Customer evidence window"),
 }
 CALENDAR_RECHECK_SECONDS = 30
