@@ -15,5 +15,7 @@ def insert_ignoring_conflict(conn, table: Table, values: dict, index_elements: l
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
-    return conn.execute(stmt).rowcount
+    stmt = (insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+            .returning(*table.primary_key.columns))
+    # rowcount is unreliable with RETURNING on some drivers: count the returned keys instead.
+    return len(conn.execute(stmt).all())
