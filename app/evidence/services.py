@@ -29,7 +29,8 @@ from app.auth.models import STAFF_ROLES
 from app.errors import EvidenceRejected, Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
 from app.evidence.items import current_items, find_item
 from app.evidence.models import Evidence, EvidenceRequestItem
-from app.evidence.storage import Storage, make_storage
+from app.evidence.storage import Staged, Storage, make_storage
+from app.evidence.uploads import StagingFile
 from app.evidence.validation import Limits, check_upload, sanitize_filename
 from app.extensions import db
 from app.tickets.models import Ticket
@@ -146,7 +147,7 @@ def attach_evidence(ticket: Ticket, stream: BinaryIO | None, filename: str, user
         raise EvidenceRejected(_l("A ticket can hold at most %(n)s files.", n=lim.max_files_per_ticket))
     created = False
     try:
-        with storage.stage(stream, lim.stream_cap) as staged:
+        with _staged(storage, stream, lim) as staged:
             _lock_ticket(ticket)
             files, total = (0, 0) if staff else _usage(ticket.id)
             detected = check_upload(staged.path, staged.size, lim, ticket_files=files, ticket_bytes=total)
@@ -172,6 +173,13 @@ def attach_evidence(ticket: Ticket, stream: BinaryIO | None, filename: str, user
         raise
     _enqueue_processing(ev.id)
     return ev
+
+
+def _staged(storage: Storage, stream, lim: Limits) -> Staged:
+    """The upload staged in storage: already (see uploads.py) or streamed now."""
+    if isinstance(stream, StagingFile):
+        return stream.staged()
+    return storage.stage(stream, lim.stream_cap)
 
 
 def _enqueue_processing(evidence_id: int) -> None:

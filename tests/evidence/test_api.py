@@ -145,3 +145,25 @@ def test_openapi_documents_the_upload(client, app):
     assert {"201", "413", "422"} <= set(op["responses"])
     assert "multipart/form-data" in op["requestBody"]["content"]
     assert "Evidence" in spec["components"]["schemas"]
+
+
+def test_upload_over_the_stream_cap_stops_while_parsing_and_nothing_stored(client, api, app, stored):
+    app.config.update(EVIDENCE_MAX_FILE_BYTES=1000, EVIDENCE_MAX_VIDEO_BYTES=2000)
+    ticket = make_ticket()
+    resp = post(client, api, ticket, ticket.customer, mp4_bytes() + b"\0" * 5000, "clip.mp4", "video/mp4")
+    assert resp.status_code == 413 and resp.json["error"]["code"] == "too_large"
+    assert stored.nothing()
+
+
+def test_fields_after_the_file_part_are_still_read(client, api, app):
+    ticket = make_ticket("evidence")
+    code = client.get(f"/api/v1/tickets/{ticket.ref}/evidence", headers=api.headers(ticket.customer)).json
+    code = code["items"][0]["code"]
+    boundary = "xyzBOUNDARYxyz"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + PNG + (
+            f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"item\"\r\n\r\n{code}\r\n"
+            f"--{boundary}--\r\n").encode()
+    resp = client.post(f"/api/v1/tickets/{ticket.ref}/evidence", data=body, headers=api.headers(ticket.customer),
+                       content_type=f"multipart/form-data; boundary={boundary}")
+    assert resp.status_code == 201 and resp.json["item"] == code

@@ -181,3 +181,11 @@ def test_agent_panel_lists_files_and_says_when_ocr_is_unavailable(app):
     assert "Attach staff evidence" in html
     customer_view = _render('{% include "evidence/_agent_panel.html" %}', ticket=ticket, user=ticket.customer)
     assert "Attach staff evidence" not in customer_view
+
+
+def test_form_over_the_stream_cap_is_413_and_nothing_stored(client, browser, app, stored):
+    app.config.update(EVIDENCE_MAX_FILE_BYTES=1000, EVIDENCE_MAX_VIDEO_BYTES=1000)
+    ticket = make_ticket()
+    browser.login(ticket.customer)
+    assert _form_upload(client, browser, ticket, b"a\n" * 5000, "a.txt").status_code == 413
+    assert stored.nothing()
