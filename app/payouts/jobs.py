@@ -25,7 +25,7 @@ from app.extensions import db
 from app.jobs import enqueue
 from app.payouts.gateways import GatewayResult, GatewayUnavailable, PayoutRequest, get_gateway
 from app.payouts.models import Payout
-from app.payouts.services import notify_paid, request_for
+from app.payouts.services import lock_ticket, notify_paid, request_for
 from app.tickets.models import Ticket
 from app.types import utcnow
 from app.workflow.service import apply_event
@@ -43,7 +43,7 @@ def claim_payout(payout_id: int) -> PayoutRequest | None:
     payout = db.session.get(Payout, payout_id)
     if payout is None:
         return None
-    ticket = db.session.get(Ticket, payout.ticket_id, with_for_update=True, populate_existing=True)
+    ticket = lock_ticket(payout.ticket_id)
     if ticket.state != "finance":
         # The ticket moved on (returned to review after a failure): nothing to pay any more.
         db.session.execute(update(Payout).where(Payout.id == payout_id, Payout.status == "pending")
@@ -89,7 +89,7 @@ def execute_payout(payout_id: int) -> str:
 def record_result(req: PayoutRequest, result: GatewayResult) -> str:
     """One transaction: succeeded + `pay` (+ notification), or failed with the reason."""
     now = utcnow()
-    ticket = db.session.get(Ticket, req.ticket_id, with_for_update=True, populate_existing=True)
+    ticket = lock_ticket(req.ticket_id)
     payout = db.session.get(Payout, req.payout_id, with_for_update=True, populate_existing=True)
     if payout.status != "processing" or payout.idempotency_key != req.idempotency_key:
         db.session.rollback()           # someone else (a reconcile run) recorded it already

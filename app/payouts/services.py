@@ -44,6 +44,14 @@ def payout_for(ticket_id: int, *, lock: bool = False) -> Payout | None:
     return db.session.scalar(q.with_for_update() if lock else q)
 
 
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    """Lock the ticket row and (re)load it. Not `get(with_for_update=True)`: that would raise
+    StaleDataError for a stale copy already in this session (version check on locking loads)."""
+    if db.session.scalar(select(Ticket.id).where(Ticket.id == ticket_id).with_for_update()) is None:
+        return None
+    return db.session.get(Ticket, ticket_id, populate_existing=True)
+
+
 def _lock_ticket(ticket_id: int) -> tuple[str, int]:
     """Lock the ticket row (first, always) and return its committed (state, version)."""
     row = db.session.execute(select(Ticket.state, Ticket.version).where(Ticket.id == ticket_id)
@@ -71,7 +79,7 @@ def _gateway_already_paid(payout: Payout) -> bool:
 def request_payout(ticket_id: int, actor: User | None, channel: str | None = None) -> Payout:
     """Finance pressed Pay (actor None: auto-pay). Idempotent: every call converges on one row."""
     _require_finance(actor)
-    ticket = db.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)  # lock first
+    ticket = lock_ticket(ticket_id)          # lock order: the ticket first, then its payout
     if ticket is None:
         raise NotFound(str(_l("No such ticket.")))
     if ticket.state != "finance" or not ticket.approved_amount_cents:
