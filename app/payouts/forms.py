@@ -1,0 +1,88 @@
+"""Finance desk forms. Field shapes only; payout and workflow rules live in the services."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.tickets.labels import PRODUCT_TYPE_LABELS
+from app.tickets.models import PRODUCT_TYPES
+
+MAX_REPORT_DAYS = 366
+
+
+def to_utc(local: datetime | None) -> datetime | None:
+    """A naive datetime typed in TZ_DISPLAY (Asia/Shanghai) → aware UTC."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(current_app.config["TZ_DISPLAY"])).astimezone(timezone.utc)
+
+
+class PayForm(FlaskForm):
+    channel = SelectField(_l("Pay to"), validate_choice=False)
+
+
+class RetryForm(FlaskForm):
+    pass
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(_l("What is wrong"), validators=[DataRequired(_l("A reason is required.")),
+                                                           Length(max=2000)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class IncidentForm(FlaskForm):
+    starts_at = DateTimeLocalField(_l("Start (Beijing time)"), format="%Y-%m-%dT%H:%M",
+                                   validators=[DataRequired(_l("Required."))])
+    ends_at = DateTimeLocalField(_l("End (Beijing time, empty while it lasts)"), format="%Y-%m-%dT%H:%M",
+                                 validators=[Optional()])
+    product_types = MultiCheckboxField(_l("Affected product types"),
+                                       choices=[SelectChoice(t, PRODUCT_TYPE_LABELS[t]) for t in PRODUCT_TYPES],
+                                       validators=[DataRequired(_l("Choose at least one."))])
+    note = TextAreaField(_l("What happened"), validators=[DataRequired(_l("Required.")), Length(max=2000)])
+
+    def validate_ends_at(self, field) -> None:
+        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+class EndIncidentForm(FlaskForm):
+    ends_at = DateTimeLocalField(_l("End (Beijing time)"), format="%Y-%m-%dT%H:%M",
+                                 validators=[DataRequired(_l("Required."))])
+
+
+class ReportRangeForm(FlaskForm):
+    """GET filter: local days, inclusive."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+    def validate_end(self, field) -> None:
+        if field.data and self.start.data:
+            if field.data < self.start.data:
+                raise ValidationError(_l("The end must not be before the start."))
+            if (field.data - self.start.data).days >= MAX_REPORT_DAYS:
+                raise ValidationError(_l("Choose at most a year."))
+
+    def range(self, today: date) -> tuple[date, date]:
+        """The chosen days, or the last 30 days when the filter is empty or invalid."""
+        if self.validate():
+            end = self.end.data or today
+            start = self.start.data or end - timedelta(days=29)
+            return max(start, end - timedelta(days=MAX_REPORT_DAYS - 1)), end
+        return today - timedelta(days=29), today

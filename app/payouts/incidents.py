@@ -1,0 +1,59 @@
+"""Platform incidents: managers declare them (start, end, affected product types, note).
+
+Orders paid inside an incident window for an affected product type skip evidence
+(the `incident` fast-track rule in app/workflow/policies.py).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.errors import Forbidden, Invalid, NotFound
+from app.extensions import db
+from app.payouts.models import Incident
+from app.tickets.models import PRODUCT_TYPES
+
+INCIDENT_ROLES = ("manager",)
+
+
+def _require_manager(actor: User) -> None:
+    if actor.role not in INCIDENT_ROLES:
+        raise Forbidden(str(_l("Only managers declare incidents.")))
+
+
+def _check_window(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at <= starts_at:
+        raise Invalid(str(_l("The end must be after the start.")), fields={"ends_at": ["after starts_at"]})
+
+
+def declare_incident(starts_at: datetime, ends_at: datetime | None, product_types: list[str], note: str,
+                     actor: User) -> Incident:
+    _require_manager(actor)
+    _check_window(starts_at, ends_at)
+    types = [t for t in PRODUCT_TYPES if t in set(product_types or [])]
+    if not types or len(types) != len(set(product_types)):
+        raise Invalid(str(_l("Choose the affected product types.")),
+                      fields={"product_types": [f"some of {', '.join(PRODUCT_TYPES)}"]})
+    incident = Incident(starts_at=starts_at, ends_at=ends_at, product_types=types,
+                        note=(note or "").strip()[:2000], declared_by_id=actor.id)
+    db.session.add(incident)
+    db.session.commit()
+    return incident
+
+
+def end_incident(incident_id: int, ends_at: datetime, actor: User) -> Incident:
+    _require_manager(actor)
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(str(_l("No such incident.")))
+    _check_window(incident.starts_at, ends_at)
+    incident.ends_at = ends_at
+    db.session.commit()
+    return incident
+
+
+def recent_incidents(limit: int = 100) -> list[Incident]:
+    return list(db.session.scalars(select(Incident).order_by(Incident.starts_at.desc()).limit(limit)))

@@ -1,0 +1,139 @@
+"""The finance desk (HTML): queue with Pay / Retry / Return to review, reports, CSV, incidents.
+
+Finance and managers only (others get 403); only finance pays, only managers declare incidents.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.errors import Forbidden, Invalid
+from app.payouts import incidents as incident_services, reports, services
+from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, ReturnForm, RetryForm, to_utc
+from app.payouts.reports import local_day
+from app.tickets.services import get_ticket
+from app.types import utcnow
+from app.workflow.service import allowed_events
+
+bp = Blueprint("payouts", __name__, url_prefix="/finance")
+
+
+def desk_required(*roles: str):
+    """Logged in (else the login page) and one of `roles` (else 403)."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                raise Forbidden(str(_l("Your account has no access to this page.")))
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def _form_error(form) -> None:
+    messages = [m for errors in form.errors.values() for m in errors]
+    raise Invalid("; ".join(str(m) for m in messages) or str(_l("Some fields are invalid.")),
+                  fields={k: [str(m) for m in v] for k, v in form.errors.items()})
+
+
+@bp.get("/")
+@desk_required(*services.DESK_ROLES)
+def queue():
+    rows = reports.queue_rows()
+    return render_template("payouts/queue.html", rows=rows, allowed_events=allowed_events,
+                           pay_form=PayForm(), retry_form=RetryForm(), return_form=ReturnForm())
+
+
+@bp.post("/tickets/<ref>/pay")
+@desk_required("finance")
+def pay(ref: str):
+    form = PayForm()
+    if not form.validate_on_submit():
+        _form_error(form)
+    payout = services.request_payout(get_ticket(ref, current_user).id, current_user, channel=form.channel.data or None)
+    flash(_("Payout for %(ref)s: %(status)s.", ref=ref, status=status_label(payout.status)), "success")
+    return redirect(url_for("payouts.queue"))
+
+
+@bp.post("/payouts/<int:payout_id>/retry")
+@desk_required("finance")
+def retry(payout_id: int):
+    form = RetryForm()
+    if not form.validate_on_submit():
+        _form_error(form)
+    payout = services.retry_payout(payout_id, current_user)
+    flash(_("Payout for %(ref)s: %(status)s.", ref=payout.ticket.ref, status=status_label(payout.status)),
+          "success")
+    return redirect(url_for("payouts.queue"))
+
+
+@bp.post("/tickets/<ref>/return")
+@desk_required("finance")
+def return_to_review(ref: str):
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        _form_error(form)
+    services.return_to_review(get_ticket(ref, current_user).id, current_user, form.reason.data)
+    flash(_("%(ref)s went back to review.", ref=ref), "success")
+    return redirect(url_for("payouts.queue"))
+
+
+@bp.get("/reports")
+@desk_required(*services.DESK_ROLES)
+def report():
+    form = ReportRangeForm(request.args)
+    start, end = form.range(local_day(utcnow()))
+    return render_template("payouts/reports.html", form=form, start=start, end=end,
+                           totals=reports.day_channel_totals(start, end), failures=reports.failures())
+
+
+@bp.get("/reports.csv")
+@desk_required(*services.DESK_ROLES)
+def export_csv():
+    start, end = ReportRangeForm(request.args).range(local_day(utcnow()))
+    name = f"payouts-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+    return Response(reports.export_csv(start, end), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/incidents", methods=["GET", "POST"])
+@desk_required(*incident_services.INCIDENT_ROLES)
+def incidents():
+    form = IncidentForm()
+    if form.validate_on_submit():
+        incident_services.declare_incident(to_utc(form.starts_at.data), to_utc(form.ends_at.data),
+                                           form.product_types.data, form.note.data, current_user)
+        flash(_("Incident declared."), "success")
+        return redirect(url_for("payouts.incidents"))
+    status = 422 if form.errors else 200
+    return render_template("payouts/incidents.html", form=form, end_form=EndIncidentForm(),
+                           incidents=incident_services.recent_incidents()), status
+
+
+@bp.post("/incidents/<int:incident_id>/end")
+@desk_required(*incident_services.INCIDENT_ROLES)
+def end_incident(incident_id: int):
+    form = EndIncidentForm()
+    if not form.validate_on_submit():
+        _form_error(form)
+    incident_services.end_incident(incident_id, to_utc(form.ends_at.data), current_user)
+    flash(_("Incident end recorded."), "success")
+    return redirect(url_for("payouts.incidents"))
+
+
+STATUS_LABELS = {"pending": _l("Queued"), "processing": _l("Sending"), "succeeded": _l("Paid"),
+                 "failed": _l("Failed"), "cancelled": _l("Cancelled")}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_context_processor
+def payout_labels():
+    return {"payout_status_label": status_label}
