@@ -1,10 +1,13 @@
 """Payout verbs: Pay (get-or-create the ticket's one Payout, then enqueue the job), Retry,
 Return to review, and the workflow checks that keep `pay` exactly-once.
 
-Manual pay (a finance user firing `pay` directly, e.g. through the API with a reference) is
-routed through the same Payout row by `check_pay`: it records a succeeded, `manual` payout in
-the transition's transaction, and is refused while a gateway payout is pending, processing or
-succeeded. The ticket can therefore never be paid twice, whichever path is taken.
+Manual pay (a finance user firing `pay` directly, e.g. through the API or the ticket page,
+with the reference in payload["reference"] or the reason) is routed through the same Payout row
+by `check_pay`: it records a succeeded, `manual` payout in the transition's transaction, and is
+refused while a gateway payout is pending, processing or succeeded (or when the gateway reports
+the payout's key as paid). A system `pay` without a payout id is recorded the same way; with one,
+it must be the payout job closing its own succeeded payout. The ticket can therefore never be
+paid twice, whichever path is taken.
 
 Lock order everywhere: the ticket row first, then its payout row.
 """
@@ -65,8 +68,13 @@ def _require_finance(actor: User | None) -> None:
 
 
 def _enqueue_execute(payout_id: int) -> None:
+    """Queue the job (after the commit). If the queue is down, the payout stays pending and
+    `reconcile_payouts` queues it later: the Pay itself is durable."""
     from app.payouts.jobs import execute_payout
-    enqueue(execute_payout, payout_id, retry=current_app.config["PAYOUT_RETRIES"])
+    try:
+        enqueue(execute_payout, payout_id, retry=current_app.config["PAYOUT_RETRIES"])
+    except Exception:
+        log.exception("could not queue payout %s; reconcile_payouts will", payout_id)
 
 
 def _gateway_already_paid(payout: Payout) -> bool:
@@ -167,6 +175,9 @@ def check_pay(ctx: EventContext) -> None:
         raise Conflict(str(_l("A payout for this ticket is already under way or done.")))
     ticket = ctx.ticket
     channel = ctx.payload.get("channel") or ticket.order.payment_channel
+    if channel not in (ticket.order.payment_channel, "balance"):
+        raise Invalid(str(_l("Refunds go back to the original channel or to the platform balance.")),
+                      fields={"channel": [ticket.order.payment_channel, "balance"]})
     reference = (str(ctx.payload.get("reference") or "") or ctx.reason or "").strip()[:120] or None
     if payout is None:
         payout = Payout(ticket_id=ticket.id, customer_id=ticket.customer_id, created_at=ctx.now)
@@ -222,3 +233,6 @@ def auto_pay(ticket_id: int, event: str, to_state: str) -> None:
     except DomainError as exc:
         db.session.rollback()
         log.warning("auto-pay of ticket %s refused: %s", ticket_id, exc.message)
+    except Exception:           # the transition has committed; finance can still press Pay
+        db.session.rollback()
+        log.exception("auto-pay of ticket %s failed", ticket_id)

@@ -199,3 +199,21 @@ def test_fast_track_cannot_overdraw_the_order_either(app, db):
     with pytest.raises(Invalid):
         apply_event(ticket, "fast_track", None, amount_cents=1_001, payload={"rule": "small_amount"})
     assert ticket.state == "submitted"
+
+
+def test_above_the_agents_limit_a_manager_approves_and_it_shows(app, db):
+    ticket = make_ticket("review", order=make_order(amount_cents=80_000))
+    with pytest.raises(Forbidden):
+        apply_event(ticket, "approve", staff("agent"), amount_cents=50_001)
+    manager = staff("manager")
+    apply_event(ticket, "approve", manager, amount_cents=60_000)
+    from app.payouts.reports import queue_rows
+    row = next(r for r in queue_rows() if r.ticket.id == ticket.id)
+    assert (row.decided_by.actor_id, row.decided_by.actor_role) == (manager.id, "manager")
+    assert row.decided_by.payload["amount_cents"] == 60_000
+
+
+def test_agents_approve_up_to_the_limit(app, db):
+    ticket = make_ticket("review", order=make_order(amount_cents=80_000))
+    apply_event(ticket, "approve", staff("agent"), amount_cents=50_000)
+    assert ticket.state == "finance" and ticket.approved_amount_cents == 50_000
