@@ -50,6 +50,12 @@ def _tickets(ids) -> dict[int, Ticket]:
     return {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(set(ids))))}
 
 
+def _users(ids) -> dict[int, User]:
+    """One query per batch (no per-row session.get: each would autoflush and round-trip)."""
+    ids = {i for i in ids if i is not None}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
 def _send(user: User, kind: str, ticket: Ticket, title: str, body: str, urgent: bool, **params) -> None:
     with force_locale(user.locale or "zh_Hans_CN"):
         params = {"ref": ticket.ref, **{k: (metric_label(v) if k == "metric" else v) for k, v in params.items()}}
@@ -58,16 +64,15 @@ def _send(user: User, kind: str, ticket: Ticket, title: str, body: str, urgent: 
 
 def _warn_batch(now: datetime) -> int:
     rows = _claim("warned_at", "warn_at", now, evidence=False)
-    tickets, managers = _tickets(r.ticket_id for r in rows), None
-    for r in rows:
-        t = tickets[r.ticket_id]
-        if t.assignee_id is not None:
-            recipients = [db.session.get(User, t.assignee_id)]
-        else:
-            recipients = managers = managers if managers is not None else _managers()
-        for user in recipients:
-            _send(user, "sla_warning", t, "SLA warning: %(ref)s", "%(metric)s is due at %(due)s.", False,
-                  metric=r.metric, due=local_time(r.due_at))
+    tickets = _tickets(r.ticket_id for r in rows)
+    users = _users(t.assignee_id for t in tickets.values())
+    managers = _managers() if any(t.assignee_id is None for t in tickets.values()) else []
+    with db.session.no_autoflush:
+        for r in rows:
+            t = tickets[r.ticket_id]
+            for user in [users[t.assignee_id]] if t.assignee_id is not None else managers:
+                _send(user, "sla_warning", t, "SLA warning: %(ref)s", "%(metric)s is due at %(due)s.", False,
+                      metric=r.metric, due=local_time(r.due_at))
     db.session.commit()
     return len(rows)
 
@@ -78,14 +83,16 @@ def _breach_batch(now: datetime) -> int:
         db.session.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_({r.ticket_id for r in rows}))
                            .values(priority=Ticket.__table__.c.priority + 1))
     tickets, managers = _tickets(r.ticket_id for r in rows), _managers() if rows else []
-    for r in rows:
-        t = tickets[r.ticket_id]
-        recipients = {u.id: u for u in managers}
-        if t.assignee_id is not None:
-            recipients.setdefault(t.assignee_id, db.session.get(User, t.assignee_id))
-        for user in recipients.values():
-            _send(user, "sla_breach", t, "SLA breached: %(ref)s", "%(metric)s was due at %(due)s.", True,
-                  metric=r.metric, due=local_time(r.due_at))
+    users = _users(t.assignee_id for t in tickets.values())
+    with db.session.no_autoflush:
+        for r in rows:
+            t = tickets[r.ticket_id]
+            recipients = {u.id: u for u in managers}
+            if t.assignee_id is not None:
+                recipients.setdefault(t.assignee_id, users[t.assignee_id])
+            for user in recipients.values():
+                _send(user, "sla_breach", t, "SLA breached: %(ref)s", "%(metric)s was due at %(due)s.", True,
+                      metric=r.metric, due=local_time(r.due_at))
     db.session.commit()
     return len(rows)
 
@@ -93,12 +100,13 @@ def _breach_batch(now: datetime) -> int:
 def _remind_batch(now: datetime) -> int:
     rows = _claim("warned_at", "warn_at", now, evidence=True)
     tickets = _tickets(r.ticket_id for r in rows)
-    for r in rows:
-        t = tickets[r.ticket_id]
-        _send(db.session.get(User, t.customer_id), "evidence_reminder", t,
-              "%(ref)s: we still need your evidence",
-              "Please send the requested material by %(due)s, or the ticket will be closed.", False,
-              due=local_time(r.due_at))
+    users = _users(t.customer_id for t in tickets.values())
+    with db.session.no_autoflush:
+        for r in rows:
+            t = tickets[r.ticket_id]
+            _send(users[t.customer_id], "evidence_reminder", t, "%(ref)s: we still need your evidence",
+                  "Please send the requested material by %(due)s, or the ticket will be closed.", False,
+                  due=local_time(r.due_at))
     db.session.commit()
     return len(rows)
 
