@@ -18,6 +18,8 @@ def _ocr_off(request, monkeypatch):
     (The pure tests of ocr.py, which use no app, are left alone.)"""
     if "app" in request.fixturenames:
         monkeypatch.setattr(ocr, "ocr_available", lambda: False)
+        # Messages are asserted in English (the msgids); Chinese is checked where it matters.
+        request.getfixturevalue("app").config["BABEL_DEFAULT_LOCALE"] = "en"
 
 
 @pytest.fixture
@@ -86,6 +88,7 @@ class Browser:
             sess.clear()
             sess["_user_id"] = str(user.id)
             sess["_fresh"] = True
+            sess["lang"] = "en"
 
     def logout(self) -> None:
         self._forget_cached_user()

@@ -167,3 +167,14 @@ def test_fields_after_the_file_part_are_still_read(client, api, app):
     resp = client.post(f"/api/v1/tickets/{ticket.ref}/evidence", data=body, headers=api.headers(ticket.customer),
                        content_type=f"multipart/form-data; boundary={boundary}")
     assert resp.status_code == 201 and resp.json["item"] == code
+
+
+def test_a_file_larger_than_the_parse_buffer_streams_through(client, api, app, stored):
+    from app.evidence.uploads import PARSE_BUFFER
+    ticket = make_ticket()
+    data = mp4_bytes() + os.urandom(3 * PARSE_BUFFER + 123)
+    resp = post(client, api, ticket, ticket.customer, data, "clip.mp4", "video/mp4")
+    assert resp.status_code == 201, resp.json
+    assert resp.json["size"] == len(data)
+    with open(stored.blobs()[0], "rb") as f:
+        assert f.read() == data

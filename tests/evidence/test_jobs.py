@@ -112,3 +112,19 @@ def test_a_failing_job_does_not_break_the_upload(app, monkeypatch):
     monkeypatch.setattr("app.evidence.ocr.ocr_available", lambda: False)
     assert jobs.reprocess_pending() == 1
     assert db.session.get(Evidence, ev.id).thumb_key
+
+
+def test_the_match_is_shown_in_chinese_to_chinese_agents(app):
+    from flask_babel import force_locale, gettext
+    with current_app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        if gettext("The order number in the screenshot matches the order") == \
+                "The order number in the screenshot matches the order":
+            import pytest
+            pytest.skip("translations not compiled (make translations)")
+    order = make_order(order_no="KM202611260078", amount_cents=12_800)
+    ticket = make_ticket(order=order)
+    pdf = pdf_with_text("Order No: KM202611260078 Amount: CNY 99.00")
+    services.attach_evidence(ticket, io.BytesIO(pdf), "bill.pdf", ticket.customer)
+    with current_app.test_request_context("/?lang=zh"):
+        html = render_template_string('{% include "evidence/_agent_panel.html" %}', ticket=ticket, user=staff("agent"))
+    assert "截图中的订单号与订单一致" in html and "金额与订单不一致" in html
