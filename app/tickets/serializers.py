@@ -54,6 +54,10 @@ def ticket_json(ticket: Ticket, user, *, with_timeline: bool = True) -> dict:
         "version": ticket.version, "created_at": _iso(ticket.created_at), "updated_at": _iso(ticket.updated_at),
     }
     if with_timeline:
+        from app.evidence.serializers import evidence_json, item_json
+        from app.evidence.services import evidence_for, requested_items
+        body["evidence_items"] = [item_json(i) for i in requested_items(ticket)]
+        body["evidence"] = [evidence_json(e) for e in evidence_for(ticket)]
         body["timeline"] = [
             {"event": e.event, "from_state": e.from_state, "to_state": e.to_state,
              "actor_role": e.actor_role, "reason": e.reason, "at": _iso(e.created_at)}

@@ -178,3 +178,12 @@ def test_a_file_larger_than_the_parse_buffer_streams_through(client, api, app, s
     assert resp.json["size"] == len(data)
     with open(stored.blobs()[0], "rb") as f:
         assert f.read() == data
+
+
+def test_ticket_json_lists_requested_items_and_files(client, api, app):
+    ticket = make_ticket("evidence")
+    post(client, api, ticket, ticket.customer, PNG, "a.png")
+    body = client.get(f"/api/v1/tickets/{ticket.ref}", headers=api.headers(ticket.customer)).json
+    assert [i["label"] for i in body["evidence_items"]] == ["payment record"]
+    assert [e["filename"] for e in body["evidence"]] == ["a.png"]
+    assert body["timeline"][-1]["event"] == "evidence_added"
