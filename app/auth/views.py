@@ -26,6 +26,12 @@ def load_user(user_id: str) -> User | None:
 
 
 def home_for(user: User) -> str:
+    """Where a user lands after logging in: customers their orders, staff their desk."""
+    if user.role in ("agent", "manager", "admin"):
+        return url_for("tickets.queue")
+    if user.role == "finance":
+        from app.tickets.views import finance_desk_url
+        return finance_desk_url()
     return url_for("tickets.home")
 
 

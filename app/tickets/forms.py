@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (DecimalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.tickets.labels import KIND_LABELS
@@ -46,10 +47,10 @@ class YuanField(DecimalField):
                 self.data = Decimal(raw)
             except (InvalidOperation, ValueError):
                 self.data = None
-                raise ValueError(self.gettext("Not a valid decimal value.")) from None
+                raise ValueError(str(_l("Enter an amount like 12.34."))) from None
             if not self.data.is_finite():
                 self.data = None
-                raise ValueError(self.gettext("Not a valid decimal value."))
+                raise ValueError(str(_l("Enter an amount like 12.34.")))
 
 
 def _money_validators(required: bool):
@@ -58,9 +59,15 @@ def _money_validators(required: bool):
             _two_places]
 
 
+class KindField(RadioField):
+    def pre_validate(self, form) -> None:
+        if self.data not in KINDS:
+            raise ValidationError(_l("Choose what went wrong."))
+
+
 class TicketForm(FlaskForm):
     """A customer's complaint/refund on one of their orders."""
-    kind = RadioField(_l("What went wrong?"), choices=[(k, KIND_LABELS[k]) for k in KINDS],
+    kind = KindField(_l("What went wrong?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
                       validators=[InputRequired(_l("Choose what went wrong."))])
     description = TextAreaField(_l("Describe what happened"), validators=[
         DataRequired(_l("Tell us in a few words what happened.")), Length(max=5000)])
@@ -86,13 +93,14 @@ class EventForm(FlaskForm):
     """One workflow event; the page shows only the inputs EVENT_FIELDS names for it."""
     event = HiddenField(validators=[DataRequired(), Length(max=30)])
     version = IntegerField(validators=[Optional()])
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)])
+    # No Optional() on these: it would skip the validate_<field> checks below when they are empty.
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=5000)])
     amount = YuanField(_l("Amount (¥)"), places=2, validators=_money_validators(False))
     checklist = SelectMultipleField(_l("From the checklist"), choices=[], validate_choice=False,
                                     validators=[Optional()])
     items = TextAreaField(_l("Anything else the customer should send (one item per line)"),
-                          validators=[Optional(), Length(max=4000)])
-    reference = StringField(_l("Payout reference"), validators=[Optional(), Length(max=200)])
+                          validators=[Length(max=4000)])
+    reference = StringField(_l("Payout reference"), validators=[Length(max=200)])
 
     def validate_event(self, field) -> None:
         if field.data not in EVENTS:
@@ -153,10 +161,11 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    state = SelectField(_l("State"), choices=[("", _l("All states"))] + [(s, STATE_LABELS[s]) for s in STATES if s != "new"],
-                        default="", validators=[Optional()])
-    kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + [(k, KIND_LABELS[k]) for k in KINDS],
-                       default="", validators=[Optional()])
-    who = SelectField(_l("Assigned"), choices=[("all", _l("Everyone's")), ("mine", _l("Mine")),
-                                               ("unassigned", _l("Unassigned"))], default="all")
+    state = SelectField(_l("State"), default="", validators=[Optional()], choices=[
+        SelectChoice("", _l("All states")), *(SelectChoice(s, STATE_LABELS[s]) for s in STATES if s != "new")])
+    kind = SelectField(_l("Kind"), default="", validators=[Optional()], choices=[
+        SelectChoice("", _l("All kinds")), *(SelectChoice(k, KIND_LABELS[k]) for k in KINDS)])
+    who = SelectField(_l("Assigned"), default="all", choices=[
+        SelectChoice("all", _l("Everyone's")), SelectChoice("mine", _l("Mine")),
+        SelectChoice("unassigned", _l("Unassigned"))])
     cursor = HiddenField()

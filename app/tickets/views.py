@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import roles_required
 from app.auth.models import STAFF_ROLES
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.tickets import progress, queries, services
+from app.tickets.models import KINDS
 from app.tickets.forms import (EVENT_FIELDS, AssignForm, EventForm, MessageForm, QueueFilterForm, TicketForm,
                                cents_to_yuan, yuan_to_cents)
 from app.types import utcnow
@@ -74,11 +76,8 @@ def _form_error(form, exc: DomainError, shown: tuple[str, ...] | None = None) ->
 def home():
     if current_user.role == "customer":
         return my_orders()
-    if current_user.role == "finance":
-        return redirect(finance_desk_url())
-    if current_user.role in STAFF_ROLES:
-        return redirect(url_for("tickets.queue"))
-    return render_template("tickets/home.html")
+    counts = queries.count_by_state() if current_user.role in STAFF_ROLES else {}
+    return render_template("tickets/home.html", counts=counts)
 
 
 @bp.get("/orders")
@@ -97,7 +96,7 @@ def new_ticket(order_no: str):
     form = TicketForm()
     if request.method == "GET":
         form.amount.data = cents_to_yuan(balance)
-        form.kind.data = request.args.get("kind") if request.args.get("kind") in dict(form.kind.choices) else None
+        form.kind.data = request.args.get("kind") if request.args.get("kind") in KINDS else None
     elif form.validate_on_submit():
         try:
             ticket = services.create_ticket(order.order_no, form.kind.data, form.description.data, current_user,
@@ -193,7 +192,7 @@ def post_message(ref: str):
 def assign(ref: str):
     ticket = services.get_ticket(ref, current_user)
     form = AssignForm()
-    form.assignee.choices = [(0, "")] + [(u.id, u.email) for u in queries.assignable_staff()]
+    form.assignee.choices = _assignee_choices()
     back = request.args.get("next", "")
     if not form.validate_on_submit():
         return _render_ticket(ticket, assign_form=form, status=422)
@@ -208,6 +207,10 @@ def assign(ref: str):
     if back.startswith("/queue"):
         return redirect(back)
     return redirect(url_for("tickets.detail", ref=ticket.ref))
+
+
+def _assignee_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, _("Unassigned"))] + [SelectChoice(u.id, u.display_name) for u in queries.assignable_staff()]
 
 
 def _event_forms(ticket, allowed: list[str], failed: EventForm | None) -> dict[str, EventForm]:
@@ -240,8 +243,7 @@ def _render_ticket(ticket, *, event_form: EventForm | None = None, message_form:
                                messages=queries.messages(ticket.id, include_internal=False), **ctx), status
     if assign_form is None:
         assign_form = AssignForm(formdata=None, assignee=ticket.assignee_id or 0)
-    assign_form.assignee.choices = [(0, _("Unassigned"))] + [
-        (u.id, u.display_name) for u in queries.assignable_staff()]
+    assign_form.assignee.choices = _assignee_choices()
     assign_form.version.data = ticket.version
     return render_template(
         "tickets/detail.html", order=ticket.order, refundable=refundable_balance(ticket.order),
