@@ -15,6 +15,10 @@ blob is committed (atomic, deduped), then the Evidence row and its audit record 
 in one transaction. If that transaction fails, a blob created by this very call is
 deleted again unless another row already refers to it; so a failure leaves neither a
 half file nor a row without its blob. Jobs (thumbnail, OCR) are enqueued after commit.
+Known narrow race: if the same new bytes are uploaded concurrently to two tickets and the
+first upload's transaction fails between the other's blob commit and its row commit, the
+cleanup can remove a blob the other row is about to reference. It needs a database failure
+at that exact moment; the blob's hash in the row (and the audit trail) makes it detectable.
 """
 from __future__ import annotations
 
@@ -151,8 +155,9 @@ def attach_evidence(ticket: Ticket, stream: BinaryIO | None, filename: str, user
             _lock_ticket(ticket)
             files, total = (0, 0) if staff else _usage(ticket.id)
             detected = check_upload(staged.path, staged.size, lim, ticket_files=files, ticket_bytes=total)
-            created = not storage.exists(staged.key)
+            existed = storage.exists(staged.key)
             blob = staged.commit()
+            created = not existed
         now = utcnow()
         ev = Evidence(ticket_id=ticket.id, uploader_id=user.id, uploader_role=user.role, is_staff=staff,
                       request_item_id=item.id if item else None, item_code=item.code if item else None,

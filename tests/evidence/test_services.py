@@ -199,3 +199,16 @@ def test_a_new_round_asks_again(app):
     assert [(i.code, i.round, i.satisfied_at) for i in current_items(ticket.id)] == [("payment_record", 2, None)]
     with pytest.raises(Invalid):
         apply_event(ticket, "provide_evidence", ticket.customer)
+
+
+def test_storage_failure_while_keeping_the_blob_leaves_nothing(app, stored, monkeypatch):
+    from app.evidence.storage import LocalStorage
+    ticket = make_ticket()
+
+    def disk_full(self, staged):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LocalStorage, "_commit", disk_full)
+    with pytest.raises(OSError):
+        services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer)
+    assert stored.nothing()
