@@ -15,3 +15,5 @@ def init_app(app: Flask) -> None:
     images.set_max_pixels(app.config.get("EVIDENCE_MAX_PIXELS", images.DEFAULT_MAX_PIXELS))
     from app.evidence.panels import register_template_helpers
     register_template_helpers(app)
+    from app.jobs import register_periodic
+    register_periodic("evidence_cleanup_staging", "app.evidence.jobs.cleanup_staging", "17 * * * *")

@@ -106,3 +106,8 @@ def reprocess_pending() -> int:
     for evidence_id in ids:
         enqueue(process_evidence, evidence_id)
     return len(ids)
+
+
+def cleanup_staging() -> int:
+    """Periodic: remove upload temp files left behind by killed processes (older than an hour)."""
+    return get_storage().cleanup_tmp(older_than_seconds=3600)

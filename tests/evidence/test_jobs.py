@@ -128,3 +128,18 @@ def test_the_match_is_shown_in_chinese_to_chinese_agents(app):
     with current_app.test_request_context("/?lang=zh"):
         html = render_template_string('{% include "evidence/_agent_panel.html" %}', ticket=ticket, user=staff("agent"))
     assert "截图中的订单号与订单一致" in html and "金额与订单不一致" in html
+
+
+def test_cleanup_staging_removes_old_temp_files_only(app):
+    import os
+    import time
+    from app.jobs import PERIODIC
+    storage = services.get_storage()
+    os.makedirs(storage.tmp_dir, exist_ok=True)
+    old, new = os.path.join(storage.tmp_dir, "upload-old.part"), os.path.join(storage.tmp_dir, "upload-new.part")
+    for path in (old, new):
+        open(path, "wb").close()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert jobs.cleanup_staging() == 1
+    assert not os.path.exists(old) and os.path.exists(new)
+    assert any(path == "app.evidence.jobs.cleanup_staging" for _, path, _ in PERIODIC)
