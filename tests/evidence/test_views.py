@@ -189,3 +189,11 @@ def test_form_over_the_stream_cap_is_413_and_nothing_stored(client, browser, app
     browser.login(ticket.customer)
     assert _form_upload(client, browser, ticket, b"a\n" * 5000, "a.txt").status_code == 413
     assert stored.nothing()
+
+
+def test_public_tracker_page_shows_the_requested_items_read_only(client, app):
+    ticket = make_ticket(kind="invalid_card")
+    apply_event(ticket, "request_evidence", staff("agent"), items=["activation_failure", "客服聊天记录"])
+    html = client.get(f"/t/{ticket.tracker_token}?lang=en").get_data(as_text=True)
+    assert "Screenshot of the activation failure" in html and "客服聊天记录" in html
+    assert 'type="file"' not in html
