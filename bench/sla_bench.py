@@ -201,6 +201,9 @@ def main() -> None:
 
         order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
         print("\n-- EXPLAIN queue first page:\n" + explain(db, select(Ticket).order_by(*order).limit(26)))
+        from app.tickets.services import _after_cursor, _decode_cursor
+        print("\n-- EXPLAIN queue second page (cursor):\n" + explain(
+            db, _after_cursor(select(Ticket), _decode_cursor(cursor))[0].order_by(*order).limit(26)))
         print("\n-- EXPLAIN queue sla=breached:\n" + explain(
             db, select(Ticket).where(Ticket.sla_due_at <= T0).order_by(*order).limit(26)))
         print("\n-- EXPLAIN dashboard breached now:\n" + explain(

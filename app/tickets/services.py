@@ -168,10 +168,12 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
             q = q.where(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now)
         else:
             raise Invalid(str(_l("Bad SLA filter.")), fields={"sla": ["warning or breached"]})
-    if cursor:
-        q = q.where(_after_cursor(_decode_cursor(cursor)))
     order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
-    rows = list(db.session.scalars(q.order_by(*order).limit(limit + 1)))
+    rows: list[Ticket] = []
+    for part in _after_cursor(q, _decode_cursor(cursor)) if cursor else [q]:
+        if len(rows) > limit:
+            break
+        rows += db.session.scalars(part.order_by(*order).limit(limit + 1 - len(rows)))
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -181,18 +183,20 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
     return rows, nxt
 
 
-def _after_cursor(values: list):
-    """Rows after the cursor's row in (sla_due_at NULLS LAST, created_at, id) order."""
+def _after_cursor(q, values: list) -> list:
+    """The rows after the cursor's row in (sla_due_at NULLS LAST, created_at, id) order, as queries
+    each of which starts an index range scan at the cursor: deadlines after it, then no deadline."""
     try:
         due, at, last_id = values
         due = datetime.fromisoformat(due) if due is not None else None
         at, last_id = datetime.fromisoformat(at), int(last_id)
     except (ValueError, TypeError):
         raise Invalid(str(_l("Bad cursor.")), fields={"cursor": ["invalid"]})
-    same_due_later = or_(Ticket.created_at > at, and_(Ticket.created_at == at, Ticket.id > last_id))
+    later = or_(Ticket.created_at > at, and_(Ticket.created_at == at, Ticket.id > last_id))
+    no_deadline = q.where(Ticket.sla_due_at.is_(None))
     if due is None:
-        return and_(Ticket.sla_due_at.is_(None), same_due_later)
-    return or_(Ticket.sla_due_at > due, Ticket.sla_due_at.is_(None), and_(Ticket.sla_due_at == due, same_due_later))
+        return [no_deadline.where(Ticket.created_at >= at, later)]
+    return [q.where(Ticket.sla_due_at >= due, or_(Ticket.sla_due_at > due, later)), no_deadline]
 
 
 def count_by_state() -> dict[str, int]:

@@ -63,6 +63,21 @@ def test_cursor_walks_every_ticket_once_across_deadlines_and_no_deadline(client,
             if not cursor:
                 break
     assert len(seen) == len(set(seen)) == len(t)
+    assert seen[:4] == [t[k].ref for k in ("first_tue", "review_mon", "first_wed", "review_wed")]
+
+
+def test_cursor_with_equal_deadlines_and_creation_times(client, api, app):
+    with time_machine.travel(cst(2026, 11, 24, 9, 0), tick=False):
+        same = [make_ticket("submitted").ref for _ in range(5)] + [make_ticket("withdrawn").ref for _ in range(3)]
+    h = api.headers(staff("agent"))
+    seen, cursor = [], None
+    while True:
+        body = client.get("/api/v1/tickets", query_string={"limit": 3, **({"cursor": cursor} if cursor else {})},
+                          headers=h).json
+        seen += [i["ref"] for i in body["items"]]
+        if not (cursor := body["next_cursor"]):
+            break
+    assert seen == same          # equal deadline and time: by id; then the ones without a clock
     assert client.get("/api/v1/tickets?cursor=WyJ4Il0", headers=h).status_code == 422
 
 
