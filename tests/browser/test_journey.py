@@ -99,6 +99,7 @@ def _journey(browser, live, shots, lang: str) -> None:
     cust.reload()
     assert cust.locator("section.needs.open").count() == 1
     assert items in cust.locator("section.needs").inner_text()
+    cust.screenshot(path=str(shots / f"tracker-evidence-{lang}.png"), full_page=True)
     upload = cust.locator("form.evidence-upload")
     if upload.count():
         upload.first.locator("input[type=file]").set_input_files(
@@ -108,14 +109,18 @@ def _journey(browser, live, shots, lang: str) -> None:
     _fire(cust, "provide_evidence", t["provide"],
           reason="这是付款记录截图。" if lang == "zh" else "Here is the payment screenshot.")
 
-    # The agent approves the refund (default: the amount asked).
+    # The agent answers the customer, notes something internal, and approves (default: the amount asked).
     agent.reload()
-    assert agent.locator("#approve-amount").input_value() == "128.00"
-    _fire(agent, "approve", t["approve"])
-    agent.locator("#reply-body").fill("已为您批准退款，财务会尽快处理。" if lang == "zh" else "Approved; finance pays it soon.")
+    agent.locator("#reply-body").fill("材料已收到，审核通过后财务会尽快退款。" if lang == "zh"
+                                      else "Got it. Once approved, finance pays it quickly.")
     agent.locator("form.reply button[type=submit]").click()
     agent.wait_for_load_state()
+    agent.locator("#note-body").fill("付款记录与订单一致。" if lang == "zh" else "Payment record matches the order.")
+    agent.locator("form.note button[type=submit]").click()
+    agent.wait_for_load_state()
+    assert agent.locator("#approve-amount").input_value() == "128.00"
     agent.screenshot(path=str(shots / f"agent-ticket-{lang}.png"), full_page=True)
+    _fire(agent, "approve", t["approve"])
 
     # Finance records the payout with its reference on the ticket page.
     fin = _login(browser, live, finance_email, lang)
@@ -132,7 +137,9 @@ def _journey(browser, live, shots, lang: str) -> None:
         assert "done" in steps.nth(i).get_attribute("class")
         assert steps.nth(i).locator("time").count() == 1
     assert "¥128.00" in cust.locator("section.now").inner_text()
-    assert "财务会尽快处理" in cust.content() if lang == "zh" else "finance pays it soon" in cust.content()
+    page = cust.content()
+    assert ("财务会尽快退款" in page) if lang == "zh" else ("finance pays it quickly" in page)
+    assert "付款记录与订单一致" not in page and "Payment record matches" not in page     # internal notes stay inside
     cust.screenshot(path=str(shots / f"tracker-{lang}.png"), full_page=True)
 
     # The tracker link works without logging in and shows only the progress page.

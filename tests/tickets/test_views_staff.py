@@ -143,7 +143,7 @@ def test_agent_page_shows_order_facts_history_and_only_allowed_events(client, ap
     for fact in ("爱奇艺 黄金会员 年卡", "¥198.00", "微信支付", "已发货", "卡密已查看", "365 天", "¥12.00", "已激活"):
         assert fact in page, fact
     assert refunded.ref in page and ancient.ref not in page           # the last 90 days only
-    assert "近 90 天：2 个申请，1 笔退款，共 ¥30.00" in page
+    assert "近 90 天：申请 2 个，已退款 1 笔（¥30.00）" in page
     assert "内部：老客户" in page and "内部备注（客户永远看不到）" in page
     assert forms_on(page) == {"request_evidence", "start_review"}
     assert "时间线" in page and "提交" in page
