@@ -48,6 +48,8 @@ def _nav_links() -> list[tuple[str, str]]:
         links.append((_("Finance desk"), finance_desk_url()))
     if role in ("manager", "admin") and "dashboard.index" in current_app.view_functions:
         links.append((_("Dashboard"), url_for("dashboard.index")))
+    if role != "platform" and "notifications.index" in current_app.view_functions:
+        links.append((_("Notifications"), url_for("notifications.index")))
     return links
 
 
