@@ -55,8 +55,10 @@ def tracker_items(ticket, user) -> dict:
     rows = [TrackerItem(i, item_label(i), item_hint(i), files.get(i.id, []))
             for i in services.requested_items(ticket)]
     customer_side = user is not None and user.role not in STAFF_ROLES
+    own = [e for e in services.evidence_for(ticket) if not e.is_staff and e.request_item_id is None] \
+        if customer_side and services.may_see(ticket, user) else []
     return {"items": rows, "can_upload": customer_side and services.may_upload(ticket, user),
-            "accepted": ACCEPTED_TYPES, "logged_in": user is not None}
+            "accepted": ACCEPTED_TYPES, "logged_in": user is not None, "other_files": own}
 
 
 @dataclass

@@ -197,3 +197,13 @@ def test_public_tracker_page_shows_the_requested_items_read_only(client, app):
     html = client.get(f"/t/{ticket.tracker_token}?lang=en").get_data(as_text=True)
     assert "Screenshot of the activation failure" in html and "客服聊天记录" in html
     assert 'type="file"' not in html
+
+
+def test_customer_sees_the_files_they_sent_but_not_staff_evidence(app):
+    ticket = make_ticket()
+    upload(ticket, ticket.customer, name="我的截图.png")
+    upload(ticket, staff("agent"), data=b"internal log\n", name="merchant-log.txt")
+    mine = _render('{% include "evidence/_tracker_items.html" %}', ticket=ticket, user=ticket.customer)
+    assert "我的截图.png" in mine and "merchant-log.txt" not in mine and "Files you sent" in mine
+    public = _render('{% include "evidence/_tracker_items.html" %}', ticket=ticket, user=None)
+    assert "我的截图.png" not in public
