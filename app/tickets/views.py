@@ -16,6 +16,7 @@ from app.tickets.forms import (EVENT_FIELDS, AssignForm, EventForm, MessageForm,
                                cents_to_yuan, yuan_to_cents)
 from app.types import utcnow
 from app.workflow.labels import event_label
+from app.workflow.machine import OPEN_STATES
 from app.workflow.service import allowed_events, apply_event, refundable_balance
 
 bp = Blueprint("tickets", __name__)
@@ -276,4 +277,4 @@ def queue():
     people = queries.users_by_id([t.assignee_id for t in rows] + [t.customer_id for t in rows])
     return render_template("tickets/queue.html", form=form, rows=rows, counts=counts, people=people,
                            next_cursor=next_cursor, filters={"state": state or "", "kind": kind or "", "who": who},
-                           can_claim=current_user.role in ("agent", "manager"))
+                           can_claim=current_user.role in ("agent", "manager"), open_states=OPEN_STATES)
