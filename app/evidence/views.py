@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 
 from app.errors import DomainError
 from app.evidence import services
-from app.evidence.uploads import discard_staging, stream_uploads_to_staging
 from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm, safe_next
+from app.evidence.uploads import discard_staging, stream_uploads_to_staging
 from app.evidence.validation import _BINARY, TEXT
 from app.tickets.services import get_ticket
 
@@ -35,7 +35,6 @@ def _send(key: str, mime: str, name: str, *, inline: bool = False):
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return resp
-
 
 
 @bp.url_value_preprocessor
@@ -74,7 +73,7 @@ def thumbnail(evidence_id: int):
     return _send(ev.thumb_key, "image/webp", "thumb.webp", inline=True)
 
 
-def _back(ref: str, form) -> object:
+def _back(form) -> object:
     return redirect(safe_next(form.next.data) or url_for("tickets.home"), code=303)
 
 
@@ -93,7 +92,7 @@ def upload(ref: str):
             flash(str(exc.message), "error")
     else:
         flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
-    return _back(ref, form)
+    return _back(form)
 
 
 @bp.post("/tickets/<ref>/evidence/answer")
@@ -109,4 +108,4 @@ def answer(ref: str):
             flash(str(exc.message), "error")
     else:
         flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
-    return _back(ref, form)
+    return _back(form)
