@@ -2,9 +2,11 @@
 
 Who may upload:
 - the ticket's customer (and the platform on the customer's behalf) while the ticket is
-  open (submitted, evidence, review, finance) — evidence at submission may meet a ticket
-  already fast-tracked to finance; a closed ticket takes no more evidence. A customer's
-  upload may name a requested item (`item_code`), which then counts as provided.
+  open (submitted, evidence, review, finance), and in any state during the first
+  SUBMISSION_GRACE after filing: the files chosen on the new-ticket form are attached right
+  after create_ticket, when a fast-track rule may already have refunded (paid) the ticket.
+  Otherwise a closed ticket takes no more evidence. A customer's upload may name a
+  requested item (`item_code`), which then counts as provided.
 - staff (agent, finance, manager, admin) at any time, as *staff evidence* (merchant
   replies, logs); staff evidence never satisfies a customer's item and is not counted in
   the per-ticket limits.
@@ -23,6 +25,7 @@ at that exact moment; the blob's hash in the row (and the audit trail) makes it 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
@@ -45,6 +48,7 @@ from app.workflow.machine import OPEN_STATES
 log = logging.getLogger(__name__)
 
 CUSTOMER_UPLOAD_STATES = OPEN_STATES
+SUBMISSION_GRACE = timedelta(minutes=30)
 MAX_NOTE = 2000
 
 
@@ -80,7 +84,7 @@ def _uploads_as_staff(ticket: Ticket, user) -> bool:
         return True
     if user.role not in ("customer", "platform"):
         raise Forbidden(str(_l("Your role may not do this.")))
-    if ticket.state not in CUSTOMER_UPLOAD_STATES:
+    if ticket.state not in CUSTOMER_UPLOAD_STATES and utcnow() > ticket.created_at + SUBMISSION_GRACE:
         raise NotAllowed(str(_l("This ticket is closed and takes no more evidence.")))
     return False
 

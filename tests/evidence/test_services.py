@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 
 from app.errors import EvidenceRejected, Forbidden, Invalid, NotAllowed, NotFound, TooLarge
 from app.evidence import services
 from app.evidence.items import current_items
 from app.evidence.models import Evidence
 from app.extensions import db
+from app.types import utcnow
 from app.workflow.events import verify_chains
 from app.workflow.models import TicketEvent
 from app.workflow.service import apply_event
@@ -51,9 +54,10 @@ def test_someone_elses_ticket_is_not_found(app, stored):
 
 def test_closed_ticket_takes_no_customer_evidence_but_staff_may_add(app, stored):
     ticket = make_ticket("withdrawn")
-    with pytest.raises(NotAllowed):
-        services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer)
-    assert stored.nothing()
+    with time_machine.travel(utcnow() + timedelta(minutes=31)):
+        with pytest.raises(NotAllowed):
+            services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer)
+        assert stored.nothing()
     ev = services.attach_evidence(ticket, stream(PNG), "merchant.png", staff("agent"), answer="merchant reply")
     assert ev.is_staff and ev.note == "merchant reply"
 
@@ -61,6 +65,14 @@ def test_closed_ticket_takes_no_customer_evidence_but_staff_may_add(app, stored)
 def test_customer_may_add_evidence_to_a_fast_tracked_ticket(app):
     ticket = make_ticket("finance")
     assert services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer).id
+
+
+def test_files_chosen_at_submission_attach_even_if_the_ticket_was_already_paid(app):
+    ticket = make_ticket("paid")
+    assert services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer).id
+    with time_machine.travel(utcnow() + timedelta(minutes=31)):
+        with pytest.raises(NotAllowed):
+            services.attach_evidence(ticket, stream(image_bytes(color="blue")), "y.png", ticket.customer)
 
 
 def test_per_ticket_file_count_limit(app, stored):
