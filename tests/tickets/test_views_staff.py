@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.extensions import db as _db
 from app.tickets.models import Message, Ticket
 from app.types import utcnow
