@@ -119,11 +119,12 @@ def remove_business_date(day: date) -> bool:
 _DURATION = re.compile(r"(\d+)([dhm])")
 
 
-def workday_length(cal: BusinessCalendar | None = None) -> timedelta:
+def workday_length() -> timedelta:
+    """Length of the first configured working day (e.g. 9h for 09:00–18:00): the unit "1d"."""
     hours = parse_hours(current_app.config["SLA_WORK_HOURS"])
     first = next(v for k, v in sorted(hours.items()) if v)
-    return sum((datetime.combine(date.min, b if b != time(0) else time.max) - datetime.combine(date.min, a)
-                for a, b in first), timedelta())
+    minutes = lambda t: t.hour * 60 + t.minute  # noqa: E731
+    return sum((timedelta(minutes=(minutes(b) or 24 * 60) - minutes(a)) for a, b in first), timedelta())
 
 
 def parse_duration(text: str) -> timedelta:

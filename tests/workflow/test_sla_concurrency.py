@@ -90,7 +90,8 @@ def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
             with lock:
                 job = next(it)
             return job.perform()
-        results = _in_threads(app, perform)
+        # two workers at once need separate connections: PostgreSQL (SQLite in memory shares one)
+        results = _in_threads(app, perform) if on_postgres() else [perform(), perform()]
     get_queue().empty()
     assert sum(r["breached"] for r in results) == N
     _assert_once(ids, managers)
