@@ -20,7 +20,7 @@ from app.i18n import to_display_tz
 from app.tickets.labels import KIND_LABELS
 from app.tickets.models import Merchant, Order, Ticket
 from app.workflow.sla import get_calendar, metric_label
-from app.workflow.sla_models import DESK_METRICS, SlaRecord
+from app.workflow.sla_models import DESK_METRICS, BusinessDate, SlaRecord
 
 MAX_DAYS = 366
 DIMENSIONS = (("stage", _l("Stage")), ("kind", _l("Kind")), ("agent", _l("Agent")), ("merchant", _l("Merchant")))
@@ -29,6 +29,15 @@ DIMENSIONS = (("stage", _l("Stage")), ("kind", _l("Kind")), ("agent", _l("Agent"
 def require_manager(user) -> None:
     if getattr(user, "role", None) != "manager":
         raise Forbidden(str(_l("Managers only.")))
+
+
+def require_calendar_admin(user) -> None:
+    if getattr(user, "role", None) not in ("admin", "manager"):
+        raise Forbidden(str(_l("Admins and managers only.")))
+
+
+def business_dates() -> list[BusinessDate]:
+    return list(db.session.scalars(select(BusinessDate).order_by(BusinessDate.day.desc())))
 
 
 def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
