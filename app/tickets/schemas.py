@@ -91,6 +91,9 @@ class SlaSchema(Schema):
     paused = fields.Boolean()
     due_at = fields.DateTime(allow_none=True)
     warn_at = fields.DateTime(allow_none=True)
+    evidence_due_at = fields.DateTime(allow_none=True)
+    business_seconds_left = fields.Integer(allow_none=True)
+    business_seconds_overdue = fields.Integer(allow_none=True)
 
 
 class TicketSchema(Schema):
