@@ -106,6 +106,8 @@ class TicketSchema(Schema):
     approved_amount_cents = fields.Integer(allow_none=True)
     allowed_events = fields.List(fields.String())
     timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    evidence_items = fields.List(fields.Dict(), metadata={"description": "requested items (see EvidenceItem)"})
+    evidence = fields.List(fields.Dict(), metadata={"description": "uploaded files (see Evidence)"})
     sla = fields.Nested(SlaSchema)
     tracker_url = fields.String()
     version = fields.Integer()
