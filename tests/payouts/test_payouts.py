@@ -217,3 +217,18 @@ def test_agents_approve_up_to_the_limit(app, db):
     ticket = make_ticket("review", order=make_order(amount_cents=80_000))
     apply_event(ticket, "approve", staff("agent"), amount_cents=50_000)
     assert ticket.state == "finance" and ticket.approved_amount_cents == 50_000
+
+
+def test_nothing_else_touches_a_payout_while_the_gateway_is_being_asked(app, db, monkeypatch):
+    ticket = make_ticket("finance")
+    monkeypatch.setattr(services, "_enqueue_execute", lambda payout_id: None)
+    payout = services.request_payout(ticket.id, staff("finance"))
+    assert jobs.claim_payout(payout.id) is not None            # a worker holds it (processing)
+    assert jobs.claim_payout(payout.id) is None                # a second worker does not
+    with pytest.raises(Conflict):
+        services.return_to_review(ticket.id, staff("finance"), "wrong account")
+    with pytest.raises(Conflict):
+        apply_event(ticket, "pay", staff("finance"), payload={"reference": "BANK-123"})
+    with pytest.raises(NotAllowed):
+        services.retry_payout(payout.id, staff("finance"))
+    assert ticket.state == "finance" and services.payout_for(ticket.id).status == "processing"
