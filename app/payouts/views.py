@@ -4,13 +4,12 @@ Finance and managers only (others get 403); only finance pays, only managers dec
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.errors import Forbidden, Invalid
+from app.auth.access import roles_required
+from app.errors import Invalid
 from app.payouts import incidents as incident_services, reports, services
 from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, ReturnForm, RetryForm, to_utc
 from app.payouts.reports import local_day
@@ -21,19 +20,6 @@ from app.workflow.service import allowed_events
 bp = Blueprint("payouts", __name__, url_prefix="/finance")
 
 
-def desk_required(*roles: str):
-    """Logged in (else the login page) and one of `roles` (else 403)."""
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                raise Forbidden(str(_l("Your account has no access to this page.")))
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
-
-
 def _form_error(form) -> None:
     messages = [m for errors in form.errors.values() for m in errors]
     raise Invalid("; ".join(str(m) for m in messages) or str(_l("Some fields are invalid.")),
@@ -41,7 +27,7 @@ def _form_error(form) -> None:
 
 
 @bp.get("/")
-@desk_required(*services.DESK_ROLES)
+@roles_required(*services.DESK_ROLES)
 def queue():
     rows = reports.queue_rows()
     return render_template("payouts/queue.html", rows=rows, allowed_events=allowed_events,
@@ -49,7 +35,7 @@ def queue():
 
 
 @bp.post("/tickets/<ref>/pay")
-@desk_required("finance")
+@roles_required("finance")
 def pay(ref: str):
     form = PayForm()
     if not form.validate_on_submit():
@@ -60,7 +46,7 @@ def pay(ref: str):
 
 
 @bp.post("/payouts/<int:payout_id>/retry")
-@desk_required("finance")
+@roles_required("finance")
 def retry(payout_id: int):
     form = RetryForm()
     if not form.validate_on_submit():
@@ -72,7 +58,7 @@ def retry(payout_id: int):
 
 
 @bp.post("/tickets/<ref>/return")
-@desk_required("finance")
+@roles_required("finance")
 def return_to_review(ref: str):
     form = ReturnForm()
     if not form.validate_on_submit():
@@ -83,7 +69,7 @@ def return_to_review(ref: str):
 
 
 @bp.get("/reports")
-@desk_required(*services.DESK_ROLES)
+@roles_required(*services.DESK_ROLES)
 def report():
     form = ReportRangeForm(request.args)
     start, end = form.range(local_day(utcnow()))
@@ -92,7 +78,7 @@ def report():
 
 
 @bp.get("/reports.csv")
-@desk_required(*services.DESK_ROLES)
+@roles_required(*services.DESK_ROLES)
 def export_csv():
     start, end = ReportRangeForm(request.args).range(local_day(utcnow()))
     name = f"payouts-{start:%Y%m%d}-{end:%Y%m%d}.csv"
@@ -102,7 +88,7 @@ def export_csv():
 
 
 @bp.route("/incidents", methods=["GET", "POST"])
-@desk_required(*incident_services.INCIDENT_ROLES)
+@roles_required(*incident_services.INCIDENT_ROLES)
 def incidents():
     form = IncidentForm()
     if form.validate_on_submit():
@@ -116,7 +102,7 @@ def incidents():
 
 
 @bp.post("/incidents/<int:incident_id>/end")
-@desk_required(*incident_services.INCIDENT_ROLES)
+@roles_required(*incident_services.INCIDENT_ROLES)
 def end_incident(incident_id: int):
     form = EndIncidentForm()
     if not form.validate_on_submit():
