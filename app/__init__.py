@@ -25,13 +25,15 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     from app import models  # noqa: F401  (every model registered on the metadata)
     from app.auth import api as auth_api, views as auth_views
+    from app.dashboard import views as dashboard_views
+    from app.evidence import api as evidence_api, views as evidence_views
+    from app.payouts import api as payouts_api, views as payouts_views
     from app.tickets import api as tickets_api, views as tickets_views
-    for bp in (auth_api.bp, tickets_api.bp):
+    for bp in (auth_api.bp, tickets_api.bp, evidence_api.bp, payouts_api.bp):  # token auth, no cookies
         csrf.exempt(bp)
         app.register_blueprint(bp)
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(tickets_views.bp)
-    _register_optional_blueprints(app, csrf)
+    for bp in (auth_views.bp, tickets_views.bp, evidence_views.bp, payouts_views.bp, dashboard_views.bp):
+        app.register_blueprint(bp)
 
     from app.errors_handlers import register_error_handlers
     from app.i18n import register_template_helpers
@@ -52,20 +54,3 @@ def _ensure_sqlite_dir(uri: str) -> None:
     if uri.startswith("sqlite:///") and len(uri) > len("sqlite:///"):
         from pathlib import Path
         Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _register_optional_blueprints(app: Flask, csrf) -> None:
-    """Blueprints of the feature packages (evidence, payouts, dashboard) as they land."""
-    import importlib
-    for module, exempt in (("app.evidence.views", False), ("app.evidence.api", True),
-                           ("app.payouts.views", False), ("app.payouts.api", True),
-                           ("app.dashboard.views", False)):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        if exempt:
-            csrf.exempt(mod.bp)
-        app.register_blueprint(mod.bp)
