@@ -32,7 +32,7 @@ PRODUCTS = [
 # (state wanted, kind, events after submit as (event, role, extra))
 JOURNEYS = [
     ("submitted", "not_delivered", []),
-    ("evidence", "invalid_card", [("request_evidence", "agent", {"items": ["screenshot of the activation failure"]})]),
+    ("evidence", "invalid_card", [("request_evidence", "agent", {"items": ["activation_failure", "payment_record"]})]),
     ("review", "not_as_described", [("start_review", "agent", {})]),
     ("finance", "wrong_order", [("start_review", "agent", {}), ("approve", "manager", {})]),
     ("paid", "duplicate_charge", [("start_review", "agent", {}), ("approve", "manager", {}),
@@ -40,7 +40,7 @@ JOURNEYS = [
     ("rejected", "other", [("start_review", "agent", {}), ("reject", "agent", {"reason": "订单已正常发货并使用"})]),
     ("resolved", "invalid_card", [("start_review", "agent", {}), ("resolve", "agent", {"reason": "已补发新卡密"})]),
     ("withdrawn", "membership_refund", [("withdraw", "customer", {})]),
-    ("closed", "not_delivered", [("request_evidence", "agent", {"items": ["payment record"]}),
+    ("closed", "not_delivered", [("request_evidence", "agent", {"items": ["payment_record"]}),
                                  ("expire", "system", {"reason": "evidence window expired"})]),
 ]
 
