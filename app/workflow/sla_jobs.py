@@ -5,6 +5,8 @@ conditional UPDATE (`... WHERE warned_at IS NULL ... RETURNING`; on PostgreSQL t
 picked with FOR UPDATE SKIP LOCKED), and the notifications are written in the same transaction.
 Each query is a range scan of a partial index over records not yet marked, so a sweep costs
 what crosses a threshold, not what is open. Pages never depend on it (see sla.sla_status).
+A record that another sweep holds locked (possibly for another threshold) is skipped and left
+to that sweep or the next tick: late by one interval at worst, never marked twice.
 """
 from __future__ import annotations
 
