@@ -13,6 +13,7 @@ leaves no temp file and no partial blob.
 from __future__ import annotations
 
 import abc
+import io
 import contextlib
 import hashlib
 import os
@@ -174,7 +175,7 @@ class Storage(abc.ABC):
         """Internal cleanup only (evidence is never deleted by users). Absent key: no error."""
 
     def path_for(self, key: str) -> str:
-        raise NotImplementedError(f"{type(self).__name__} has no local paths; use open() or local_path()")
+        raise io.UnsupportedOperation(f"{type(self).__name__} has no local paths; use open() or local_path()")
 
 
 class LocalStorage(Storage):

@@ -11,25 +11,14 @@ from app.workflow import service as workflow_service
 from app.workflow.events import verify_chains
 from tests.conftest import on_postgres
 from tests.evidence.helpers import image_bytes
+from tests.helpers import client_call, run_at_once
 from tests.factories import make_ticket, staff
 
 pytestmark = pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (run by `make test`)")
 
 
 def _run_at_once(app, calls):
-    results = [None] * len(calls)
-
-    def run(i, method, path, kw):
-        with app.test_client() as c:
-            resp = getattr(c, method)(path, **kw)
-            results[i] = (resp.status_code, resp.json)
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+    return run_at_once([client_call(app, method, path, **kw) for method, path, kw in calls])
 
 
 def _upload_call(ticket, headers, color):

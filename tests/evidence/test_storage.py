@@ -197,7 +197,7 @@ def test_s3_save_open_exists_delete(s3, tmp_path):
         assert open(path, "rb").read() == data
     assert not os.path.exists(path)
     assert all_files(store.tmp_dir) == []
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(io.UnsupportedOperation):
         store.path_for(blob.key)
     with pytest.raises(FileNotFoundError):
         store.open("00/00/" + "0" * 64)

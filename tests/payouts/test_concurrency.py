@@ -15,6 +15,7 @@ from app.tickets.models import Ticket
 from app.types import utcnow
 from app.workflow.models import TicketEvent
 from tests.conftest import on_postgres
+from tests.helpers import run_at_once
 from tests.factories import make_ticket, staff
 
 pytestmark = pytest.mark.skipif(not (on_postgres() and os.environ.get("REDIS_TEST_URL")),
@@ -55,25 +56,6 @@ def counts(db, ticket) -> tuple[int, int, int]:
     return payouts, paid, charged
 
 
-def run_at_once(n: int, fn) -> list:
-    barrier = threading.Barrier(n, timeout=30)
-    results: list = [None] * n
-
-    def target(i):
-        barrier.wait()
-        try:
-            results[i] = fn()
-        except Exception as exc:   # reported in the assertion below
-            results[i] = exc
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
-
-
 def test_fifty_concurrent_pays_make_one_payout_and_one_paid_event(app, db, api, queue):
     ticket = make_ticket("finance")
     headers, path = api.headers(staff("finance")), f"/api/v1/tickets/{ticket.ref}/payout"
@@ -84,7 +66,7 @@ def test_fifty_concurrent_pays_make_one_payout_and_one_paid_event(app, db, api, 
             resp = c.post(path, headers=headers, json={})
             return resp.status_code, resp.json.get("id")
 
-    results = run_at_once(50, pay)
+    results = run_at_once([pay] * 50)
     assert {r for r in results} == {(202, results[0][1])}, results
     assert queue.count == 1                      # one job: only the request that created the row enqueues
     work(queue)
@@ -102,7 +84,7 @@ def test_duplicate_jobs_racing_charge_once(app, db, queue, monkeypatch):
         with app.app_context():
             return jobs.execute_payout(payout_id)
 
-    outcomes = run_at_once(10, execute)
+    outcomes = run_at_once([execute] * 10)
     assert sorted(outcomes) == ["skipped"] * 9 + ["succeeded"], outcomes
     assert counts(db, ticket) == (1, 1, 1)
 
@@ -153,7 +135,7 @@ def test_two_approvals_on_one_order_then_pays_never_exceed_it(app, db, queue):
             i = next(counter)
         return approve(i)
 
-    outcomes = run_at_once(2, next_approve)
+    outcomes = run_at_once([next_approve] * 2)
     assert sorted(outcomes) == ["paid-queued", "refused"], outcomes
     work(queue)
     db.session.expire_all()

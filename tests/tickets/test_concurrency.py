@@ -7,6 +7,7 @@ import pytest
 
 from app.workflow import service
 from tests.conftest import on_postgres
+from tests.helpers import client_call, run_at_once
 from tests.factories import make_order, make_ticket, staff
 
 pytestmark = pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (run by `make test`)")
@@ -22,19 +23,8 @@ def _race(app, monkeypatch, calls):
         return original(ctx)
 
     monkeypatch.setattr(service, "_check_approval", synchronized)
-    results = [None] * len(calls)
-
-    def run(i, path, body, headers):
-        with app.test_client() as c:
-            resp = c.post(path, json=body, headers=headers)
-            results[i] = (resp.status_code, resp.json)
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+    return run_at_once([client_call(app, "post", path, json=body, headers=headers)
+                        for path, body, headers in calls])
 
 
 def test_two_approvals_racing_one_wins_one_conflicts(app, api, monkeypatch, db):
