@@ -36,3 +36,17 @@ def client_call(app, method: str, path: str, **kw):
             resp = getattr(c, method)(path, **kw)
             return resp.status_code, resp.json
     return call
+
+
+def walk_pages(client, headers, max_pages: int = 50, **params) -> tuple[list[str], int]:
+    """Follow /api/v1/tickets cursors to the end; (refs seen, pages). Fails on a cursor loop."""
+    refs, cursor = [], None
+    for page in range(1, max_pages + 1):
+        resp = client.get("/api/v1/tickets", query_string={**params, **({"cursor": cursor} if cursor else {})},
+                          headers=headers)
+        assert resp.status_code == 200, resp.json
+        refs += [t["ref"] for t in resp.json["items"]]
+        cursor = resp.json["next_cursor"]
+        if not cursor:
+            return refs, page
+    raise AssertionError(f"still a next_cursor after {max_pages} pages")

@@ -11,8 +11,8 @@ from app.workflow import service as workflow_service
 from app.workflow.events import verify_chains
 from tests.conftest import on_postgres
 from tests.evidence.helpers import image_bytes
-from tests.helpers import client_call, run_at_once
 from tests.factories import make_ticket, staff
+from tests.helpers import client_call, run_at_once
 
 pytestmark = pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (run by `make test`)")
 

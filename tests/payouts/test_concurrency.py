@@ -15,8 +15,8 @@ from app.tickets.models import Ticket
 from app.types import utcnow
 from app.workflow.models import TicketEvent
 from tests.conftest import on_postgres
-from tests.helpers import run_at_once
 from tests.factories import make_ticket, staff
+from tests.helpers import run_at_once
 
 pytestmark = pytest.mark.skipif(not (on_postgres() and os.environ.get("REDIS_TEST_URL")),
                                 reason="needs PostgreSQL and real Redis (REDIS_TEST_URL; run by `make test`)")

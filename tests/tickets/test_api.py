@@ -6,6 +6,7 @@ import io
 import pytest
 
 from tests.factories import make_order, make_ticket, make_user, staff
+from tests.helpers import walk_pages
 
 ORDER = {
     "order_no": "KM20261126000001", "customer_email": "buyer@example.test", "merchant_code": "M-STAR",
@@ -200,15 +201,7 @@ def test_ticket_list_is_staff_only(client, api, app):
 def test_ticket_list_cursor_walks_every_ticket_once(client, api, app):
     refs = {make_ticket().ref for _ in range(7)}
     h = api.headers(staff("agent"))
-    seen, cursor, pages = [], None, 0
-    while True:
-        resp = client.get("/api/v1/tickets", query_string={"limit": 3, **({"cursor": cursor} if cursor else {})},
-                          headers=h)
-        assert resp.status_code == 200
-        seen += [t["ref"] for t in resp.json["items"]]
-        cursor, pages = resp.json["next_cursor"], pages + 1
-        if not cursor:
-            break
+    seen, pages = walk_pages(client, h, limit=3)
     assert pages == 3 and len(seen) == 7 and set(seen) == refs
 
 

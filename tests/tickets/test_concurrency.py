@@ -7,8 +7,8 @@ import pytest
 
 from app.workflow import service
 from tests.conftest import on_postgres
-from tests.helpers import client_call, run_at_once
 from tests.factories import make_order, make_ticket, staff
+from tests.helpers import client_call, run_at_once
 
 pytestmark = pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (run by `make test`)")
 

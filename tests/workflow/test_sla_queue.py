@@ -10,6 +10,7 @@ from flask import render_template_string
 from app.extensions import db
 from app.workflow.service import apply_event
 from tests.factories import make_ticket, staff
+from tests.helpers import walk_pages
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -52,16 +53,8 @@ def test_queue_is_ordered_by_urgency_and_breached_filter_returns_breached_only(c
 def test_cursor_walks_every_ticket_once_across_deadlines_and_no_deadline(client, api, app):
     t = _seed()
     h = api.headers(staff("agent"))
-    seen, cursor = [], None
     with time_machine.travel(cst(2026, 11, 25, 12, 0), tick=False):
-        while True:
-            resp = client.get("/api/v1/tickets", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                              headers=h)
-            assert resp.status_code == 200
-            seen += [i["ref"] for i in resp.json["items"]]
-            cursor = resp.json["next_cursor"]
-            if not cursor:
-                break
+        seen, _pages = walk_pages(client, h, limit=2)
     assert len(seen) == len(set(seen)) == len(t)
     assert seen[:4] == [t[k].ref for k in ("first_tue", "review_mon", "first_wed", "review_wed")]
 
@@ -70,13 +63,7 @@ def test_cursor_with_equal_deadlines_and_creation_times(client, api, app):
     with time_machine.travel(cst(2026, 11, 24, 9, 0), tick=False):
         same = [make_ticket("submitted").ref for _ in range(5)] + [make_ticket("withdrawn").ref for _ in range(3)]
     h = api.headers(staff("agent"))
-    seen, cursor = [], None
-    while True:
-        body = client.get("/api/v1/tickets", query_string={"limit": 3, **({"cursor": cursor} if cursor else {})},
-                          headers=h).json
-        seen += [i["ref"] for i in body["items"]]
-        if not (cursor := body["next_cursor"]):
-            break
+    seen, _pages = walk_pages(client, h, limit=3)
     assert seen == same          # equal deadline and time: by id; then the ones without a clock
     assert client.get("/api/v1/tickets?cursor=WyJ4Il0", headers=h).status_code == 422
 
