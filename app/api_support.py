@@ -60,4 +60,10 @@ def build_spec() -> dict:
                 spec.path(view=view, app=current_app)
     doc = spec.to_dict()
     doc["security"] = [{"bearer": []}]
+    unauthorized = {"description": "missing, unknown or expired token",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for operations in doc.get("paths", {}).values():
+        for op in operations.values():
+            if isinstance(op, dict) and "responses" in op and op.get("security") != []:
+                op["responses"].setdefault("401", unauthorized)   # every token-protected operation
     return doc

@@ -20,6 +20,7 @@ def create_token():
     ---
     post:
       tags: [auth]
+      security: []
       requestBody:
         content:
           application/json:
@@ -28,6 +29,7 @@ def create_token():
         201: {description: token created, content: {application/json: {schema: TokenResponse}}}
         401: {description: wrong credentials, content: {application/json: {schema: Error}}}
         422: {description: bad fields, content: {application/json: {schema: Error}}}
+        429: {description: too many attempts (10 a minute), content: {application/json: {schema: Error}}}
     """
     data = load_json(TokenRequestSchema())
     user = authenticate(data["email"], data["password"])

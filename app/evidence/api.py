@@ -34,6 +34,7 @@ def upload(ref: str):
       responses:
         201: {description: stored, content: {application/json: {schema: Evidence}}}
         200: {description: answer recorded (no file), content: {application/json: {schema: EvidenceItem}}}
+        403: {description: your role may not upload, content: {application/json: {schema: Error}}}
         404: {description: no such ticket (or not yours), content: {application/json: {schema: Error}}}
         409: {description: the ticket is closed, content: {application/json: {schema: Error}}}
         413: {description: too_large (file or ticket limit), content: {application/json: {schema: Error}}}

@@ -23,6 +23,7 @@ def create_order():
       requestBody: {content: {application/json: {schema: OrderCreate}}}
       responses:
         201: {description: created, content: {application/json: {schema: Order}}}
+        403: {description: platform and admin only, content: {application/json: {schema: Error}}}
         409: {description: duplicate order_no, content: {application/json: {schema: Error}}}
         422: {description: bad fields, content: {application/json: {schema: Error}}}
     """
@@ -40,6 +41,7 @@ def create_ticket():
       requestBody: {content: {application/json: {schema: TicketCreate}}}
       responses:
         201: {description: created, content: {application/json: {schema: Ticket}}}
+        403: {description: customers and the platform only, content: {application/json: {schema: Error}}}
         404: {description: no such order (or not yours), content: {application/json: {schema: Error}}}
         422: {description: bad fields, content: {application/json: {schema: Error}}}
     """
@@ -105,6 +107,7 @@ def list_tickets():
       responses:
         200: {description: a page, content: {application/json: {schema: TicketPage}}}
         403: {description: staff only, content: {application/json: {schema: Error}}}
+        422: {description: bad filter, limit or cursor, content: {application/json: {schema: Error}}}
     """
     args = load_args(schemas.TicketListArgsSchema())
     rows, nxt = services.list_tickets(api_user(), **args)

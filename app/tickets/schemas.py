@@ -1,23 +1,41 @@
 """Marshmallow schemas of the API: validate input, and document output in OpenAPI."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.tickets.models import DELIVERY_STATUSES, KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES
 from app.workflow.machine import EVENTS, STATES
 
 MAX_CENTS = 10**11
+# Times the platform reports must fall in this window: far-off years (0001, 9999) cannot be converted
+# to UTC or shifted by the policies' windows without overflowing, and are never real order times.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=timezone.utc)
+TIME_WINDOW = "between 2000-01-01 and 2100-01-01 (UTC)"
+
+
+def _plausible_time(value: datetime) -> None:
+    if not EARLIEST_TIME <= value < LATEST_TIME:
+        raise ValidationError(f"Must be {TIME_WINDOW}.")
+
+
+def order_time(**kwargs) -> fields.AwareDateTime:
+    """An ISO 8601 time with an offset, inside the plausible window."""
+    return fields.AwareDateTime(validate=_plausible_time, metadata={"description": f"ISO 8601 with offset, "
+                                                                                  f"{TIME_WINDOW}"}, **kwargs)
 
 
 class MembershipSchema(Schema):
-    activated_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    activated_at = order_time(allow_none=True, load_default=None)
     term_days = fields.Integer(validate=validate.Range(1, 36500), allow_none=True, load_default=None)
     benefits_used_cents = fields.Integer(validate=validate.Range(0, MAX_CENTS), load_default=0)
 
 
 class OrderCreateSchema(Schema):
     order_no = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
-    customer_email = fields.Email(required=True)
+    customer_email = fields.Email(required=True, validate=validate.Length(max=254))
     merchant_code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$"))
     product_type = fields.String(required=True, validate=validate.OneOf(PRODUCT_TYPES))
     product_name = fields.String(required=True, validate=validate.Length(1, 200))
@@ -25,10 +43,10 @@ class OrderCreateSchema(Schema):
     amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_CENTS))
     currency = fields.String(load_default="CNY", validate=validate.Equal("CNY"))
     payment_channel = fields.String(required=True, validate=validate.OneOf(PAYMENT_CHANNELS))
-    paid_at = fields.AwareDateTime(required=True)
+    paid_at = order_time(required=True)
     delivery_status = fields.String(load_default="pending", validate=validate.OneOf(DELIVERY_STATUSES))
-    delivered_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    card_key_revealed_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    delivered_at = order_time(allow_none=True, load_default=None)
+    card_key_revealed_at = order_time(allow_none=True, load_default=None)
     membership = fields.Nested(MembershipSchema, allow_none=True, load_default=None)
 
 
@@ -39,7 +57,8 @@ class OrderSchema(Schema):
     product_name = fields.String()
     quantity = fields.Integer()
     amount_cents = fields.Integer()
-    refundable_cents = fields.Integer()
+    refundable_cents = fields.Integer(allow_none=True, metadata={
+        "description": "what may still be refunded; null in list pages (not computed there)"})
     currency = fields.String()
     payment_channel = fields.String()
     paid_at = fields.DateTime()
@@ -71,7 +90,7 @@ class TicketListArgsSchema(Schema):
     state = fields.String(validate=validate.OneOf(STATES), load_default=None)
     kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
     sla = fields.String(validate=validate.OneOf(("warning", "breached")), load_default=None)
-    assignee = fields.String(load_default=None)
+    assignee = fields.String(load_default=None, validate=validate.Regexp(r"^(me|none|[0-9]{1,10})$"))
     cursor = fields.String(load_default=None)
     limit = fields.Integer(validate=validate.Range(1, 200), load_default=None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -127,6 +127,9 @@ def ticket_by_tracker(token: str) -> Ticket:
     return ticket
 
 
+MAX_ID = 2**31 - 1   # ids are INTEGER columns: a larger number is no row, and PostgreSQL rejects it
+
+
 def _encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
@@ -157,7 +160,8 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
     elif assignee == "none":
         q = q.where(Ticket.assignee_id.is_(None))
     elif assignee:
-        if not assignee.isdigit():
+        if not (len(assignee) <= 10 and assignee.isascii() and assignee.isdigit()
+                and int(assignee) <= MAX_ID):   # not "²" nor 10**30
             raise Invalid(str(_l("Bad assignee filter.")), fields={"assignee": ["me, none or a user id"]})
         q = q.where(Ticket.assignee_id == int(assignee))
     if sla:
@@ -183,14 +187,25 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
     return rows, nxt
 
 
+def _cursor_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("naive time")
+    return parsed.astimezone(timezone.utc)   # OverflowError for year 1 at +05:00 and the like
+
+
 def _after_cursor(q, values: list) -> list:
     """The rows after the cursor's row in (sla_due_at NULLS LAST, created_at, id) order, as queries
     each of which starts an index range scan at the cursor: deadlines after it, then no deadline."""
     try:
         due, at, last_id = values
-        due = datetime.fromisoformat(due) if due is not None else None
-        at, last_id = datetime.fromisoformat(at), int(last_id)
-    except (ValueError, TypeError):
+        # Cursors are ours ([aware due or null, aware created_at, int id]); anything else was tampered
+        # with: naive or far-off times, floats (1e400) or ids no column holds must not reach the query.
+        due = _cursor_time(due) if due is not None else None
+        at = _cursor_time(at)
+        if type(last_id) is not int or not 0 <= last_id <= MAX_ID:
+            raise ValueError("not an id")
+    except (ValueError, TypeError, OverflowError):
         raise Invalid(str(_l("Bad cursor.")), fields={"cursor": ["invalid"]})
     later = or_(Ticket.created_at > at, and_(Ticket.created_at == at, Ticket.id > last_id))
     no_deadline = q.where(Ticket.sla_due_at.is_(None))
