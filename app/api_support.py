@@ -51,7 +51,8 @@ def build_spec() -> dict:
     spec.components.schema("TokenRequest", schema=auth_schemas.TokenRequestSchema)
     spec.components.schema("TokenResponse", schema=auth_schemas.TokenResponseSchema)
     from app.evidence.serializers import COMPONENTS as evidence_components
-    for name, schema in {**ticket_schemas.COMPONENTS, **evidence_components}.items():
+    from app.payouts.api import COMPONENTS as payout_components
+    for name, schema in {**ticket_schemas.COMPONENTS, **evidence_components, **payout_components}.items():
         spec.components.schema(name, schema=schema)
     for rule in current_app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "tickets_api.openapi":

@@ -263,7 +263,7 @@ def test_openapi_document_describes_every_endpoint(client, app):
     doc = client.get("/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.")
     for path in ("/api/v1/auth/tokens", "/api/v1/orders", "/api/v1/tickets", "/api/v1/tickets/{ref}",
-                 "/api/v1/tickets/{ref}/events"):
+                 "/api/v1/tickets/{ref}/events", "/api/v1/tickets/{ref}/evidence", "/api/v1/tickets/{ref}/payout"):
         assert path in doc["paths"], path
     assert "Ticket" in doc["components"]["schemas"]
 
