@@ -5,22 +5,15 @@ from flask import Blueprint, request
 
 from app.auth.tokens import api_user, token_required
 from app.evidence import services
-from app.evidence.uploads import discard_staging, stream_uploads_to_staging
+from app.evidence.uploads import stream_uploads
 from app.evidence.serializers import evidence_json, item_json
 from app.tickets.services import get_ticket
 
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1")
 
 
+stream_uploads(bp, "evidence_api.upload")
 
-@bp.url_value_preprocessor
-def _stream_uploads(endpoint, values):
-    """Before anything (CSRF check included) parses the body: stream files into staging."""
-    if endpoint == "evidence_api.upload":
-        stream_uploads_to_staging(services.get_storage(), services.limits().stream_cap)
-
-
-bp.teardown_request(discard_staging)
 
 @bp.post("/tickets/<ref>/evidence")
 @token_required()

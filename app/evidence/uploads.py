@@ -104,3 +104,15 @@ def discard_staging(exc=None) -> None:
     """Teardown: remove any staged upload that was not committed (refused, failed, unused)."""
     for f in g.pop("evidence_staging", []):
         f.discard()
+
+
+def stream_uploads(bp, endpoint: str) -> None:
+    """Wire `bp` so that `endpoint` streams its files into staging before anything (the CSRF
+    check included) parses the body, and any staged upload left uncommitted is discarded."""
+    @bp.url_value_preprocessor
+    def _stream(request_endpoint, values):
+        if request_endpoint == endpoint:
+            from app.evidence import services   # services imports this module
+            stream_uploads_to_staging(services.get_storage(), services.limits().stream_cap)
+
+    bp.teardown_request(discard_staging)

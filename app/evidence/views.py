@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.errors import DomainError
 from app.evidence import services
 from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm, safe_next
-from app.evidence.uploads import discard_staging, stream_uploads_to_staging
+from app.evidence.uploads import stream_uploads
 from app.evidence.validation import _BINARY, TEXT
 from app.tickets.services import get_ticket
 
@@ -37,14 +37,8 @@ def _send(key: str, mime: str, name: str, *, inline: bool = False):
     return resp
 
 
-@bp.url_value_preprocessor
-def _stream_uploads(endpoint, values):
-    """Before anything (CSRF check included) parses the body: stream files into staging."""
-    if endpoint == "evidence.upload":
-        stream_uploads_to_staging(services.get_storage(), services.limits().stream_cap)
+stream_uploads(bp, "evidence.upload")
 
-
-bp.teardown_request(discard_staging)
 
 @bp.get("/evidence/<int:evidence_id>/file")
 @login_required
