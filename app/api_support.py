@@ -1,4 +1,5 @@
 """Helpers shared by the JSON API blueprints: input loading and the OpenAPI document."""
+
 from __future__ import annotations
 
 from apispec import APISpec
@@ -42,16 +43,19 @@ def load_args(schema: Schema) -> dict:
 
 def build_spec() -> dict:
     """OpenAPI 3 document generated from the API views' docstrings and marshmallow schemas."""
-    spec = APISpec(title="Refundesk API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[FlaskPlugin(), MarshmallowPlugin()])
+    spec = APISpec(
+        title="Refundesk API", version="1.0.0", openapi_version="3.0.3", plugins=[FlaskPlugin(), MarshmallowPlugin()]
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     from app.auth import schemas as auth_schemas
     from app.tickets import schemas as ticket_schemas
+
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.schema("TokenRequest", schema=auth_schemas.TokenRequestSchema)
     spec.components.schema("TokenResponse", schema=auth_schemas.TokenResponseSchema)
     from app.evidence.serializers import COMPONENTS as evidence_components
     from app.payouts.api import COMPONENTS as payout_components
+
     for name, schema in {**ticket_schemas.COMPONENTS, **evidence_components, **payout_components}.items():
         spec.components.schema(name, schema=schema)
     for rule in current_app.url_map.iter_rules():
@@ -61,10 +65,12 @@ def build_spec() -> dict:
                 spec.path(view=view, app=current_app)
     doc = spec.to_dict()
     doc["security"] = [{"bearer": []}]
-    unauthorized = {"description": "missing, unknown or expired token",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    unauthorized = {
+        "description": "missing, unknown or expired token",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     for operations in doc.get("paths", {}).values():
         for op in operations.values():
             if isinstance(op, dict) and "responses" in op and op.get("security") != []:
-                op["responses"].setdefault("401", unauthorized)   # every token-protected operation
+                op["responses"].setdefault("401", unauthorized)  # every token-protected operation
     return doc

@@ -1,4 +1,5 @@
 """Flask CLI: create-user, seed-demo, audit verify (the operators' contract)."""
+
 from __future__ import annotations
 
 import sys
@@ -19,6 +20,7 @@ def register_cli(app: Flask) -> None:
     def create_user_cmd(email: str, role: str, password: str, name: str) -> None:
         """Create a user with a role."""
         from app.auth.services import create_user
+
         try:
             user = create_user(email, password, role=role, name=name)
         except DomainError as exc:
@@ -29,12 +31,14 @@ def register_cli(app: Flask) -> None:
     def seed_demo_cmd() -> None:
         """Demo merchants, customers, orders of every product type and tickets in every state."""
         from app.seed import seed_demo
+
         logins = seed_demo()
         if logins is None:
             click.echo("demo data exists already; nothing changed")
             from app.seed import DEMO_LOGINS
+
             logins = DEMO_LOGINS
-        click.echo("Demo logins (password for all: %s):" % logins[0][2])
+        click.echo(f"Demo logins (password for all: {logins[0][2]}):")
         for role, email, _ in logins:
             click.echo(f"  {role:9} {email}")
 
@@ -45,6 +49,7 @@ def register_cli(app: Flask) -> None:
         from rq import Worker
 
         from app.jobs import get_queue, redis_connection, schedule_periodic
+
         conn = redis_connection()
         if conn is None:
             raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker needed.")
@@ -58,10 +63,12 @@ def register_cli(app: Flask) -> None:
     def audit_verify_cmd() -> None:
         """Exit 0 when every ticket's event chain is intact; else print the first broken event."""
         from app.workflow.events import verify_chains
+
         broken = verify_chains()
         if broken is None:
             click.echo("audit chain intact")
             return
-        click.echo(f"BROKEN: ticket {broken.ticket_id} event {broken.event_id} (seq {broken.seq}): {broken.why}",
-                   err=True)
+        click.echo(
+            f"BROKEN: ticket {broken.ticket_id} event {broken.event_id} (seq {broken.seq}): {broken.why}", err=True
+        )
         sys.exit(1)

@@ -1,4 +1,5 @@
 """Configuration. The only module that reads the environment."""
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,7 @@ def _int(name: str, default: int) -> int:
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'refundesk.sqlite3'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'refundesk.sqlite3'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
@@ -65,8 +64,8 @@ class Config:
     # simulated gateway's latency and failure rates, retries and when a payout counts as stuck.
     PAYOUT_GATEWAYS = os.environ.get("PAYOUT_GATEWAYS", "")
     PAYOUT_SIM_LATENCY_MS = _int("PAYOUT_SIM_LATENCY_MS", 0)
-    PAYOUT_SIM_FAILURE_RATE = float(os.environ.get("PAYOUT_SIM_FAILURE_RATE", "0"))   # transient
-    PAYOUT_SIM_DECLINE_RATE = float(os.environ.get("PAYOUT_SIM_DECLINE_RATE", "0"))   # permanent
+    PAYOUT_SIM_FAILURE_RATE = float(os.environ.get("PAYOUT_SIM_FAILURE_RATE", "0"))  # transient
+    PAYOUT_SIM_DECLINE_RATE = float(os.environ.get("PAYOUT_SIM_DECLINE_RATE", "0"))  # permanent
     PAYOUT_RETRIES = _int("PAYOUT_RETRIES", 4)
     PAYOUT_MAX_ATTEMPTS = _int("PAYOUT_MAX_ATTEMPTS", 5)
     PAYOUT_STUCK_MINUTES = _int("PAYOUT_STUCK_MINUTES", 10)
@@ -79,10 +78,10 @@ class Config:
     # SLA policies and clock (parsed in app/workflow/sla.py; defaults there): overrides such as
     # "review_decision=1d,duplicate_charge.payout=4h" (h/m business time, d = one working day).
     SLA_POLICY = os.environ.get("SLA_POLICY", "")
-    SLA_WORK_HOURS = os.environ.get("SLA_WORK_HOURS", "1-5 09:00-18:00")   # ISO weekdays + intervals
+    SLA_WORK_HOURS = os.environ.get("SLA_WORK_HOURS", "1-5 09:00-18:00")  # ISO weekdays + intervals
     SLA_EVIDENCE_DAYS = _int("SLA_EVIDENCE_DAYS", 7)
     SLA_EVIDENCE_REMINDER_DAYS = _int("SLA_EVIDENCE_REMINDER_DAYS", 2)
-    SLA_SWEEP_SECONDS = _int("SLA_SWEEP_SECONDS", 60)        # in-process sweep interval (no Redis)
+    SLA_SWEEP_SECONDS = _int("SLA_SWEEP_SECONDS", 60)  # in-process sweep interval (no Redis)
     SLA_INPROCESS_SWEEP = os.environ.get("SLA_INPROCESS_SWEEP", "1") == "1"
     SMTP_USER = os.environ.get("SMTP_USER")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")

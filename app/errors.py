@@ -1,4 +1,5 @@
 """Domain errors. Services raise these; one handler turns them into HTML or JSON."""
+
 from __future__ import annotations
 
 
@@ -35,11 +36,13 @@ class NotFound(DomainError):
 
 class NotAllowed(DomainError):
     """Transition not allowed from the current state (or duplicate resource)."""
+
     code, status = "not_allowed", 409
 
 
 class Conflict(DomainError):
     """Someone else changed the row first (stale version) or a unique key exists."""
+
     code, status = "conflict", 409
 
 

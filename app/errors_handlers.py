@@ -1,4 +1,5 @@
 """One place turning errors into JSON (API) or an HTML page (browser)."""
+
 from __future__ import annotations
 
 from flask import Flask, render_template, request
@@ -8,13 +9,22 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
 
-HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "not_allowed",
-              409: "conflict", 413: "too_large", 415: "invalid", 422: "invalid", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "invalid",
+    422: "invalid",
+    429: "too_many_requests",
+}
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json")
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -42,6 +52,7 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error")
         from app.extensions import db
+
         db.session.rollback()
         msg = _("Something went wrong on our side. Please try again.")
         if wants_json():

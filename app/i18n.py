@@ -1,4 +1,5 @@
 """Locale/timezone selection and the template helpers for money and times."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -50,10 +51,12 @@ def to_display_tz(dt: datetime) -> datetime:
 def remember_locale() -> None:
     """?lang=en / ?lang=zh: kept in the session (select_locale) and on a logged-in user's account."""
     from flask_babel import refresh
-    refresh()          # choose the language per request, even where one app context spans several
+
+    refresh()  # choose the language per request, even where one app context spans several
     lang = request.args.get("lang")
     if lang in SUPPORTED and getattr(current_user, "is_authenticated", False) and current_user.role != "platform":
         from app.auth.services import set_locale
+
         set_locale(current_user, SUPPORTED[lang])
 
 
@@ -70,6 +73,7 @@ def http_message(status: int, message: str | None) -> str:
     """The message of an error page: werkzeug's built-in English descriptions become translated ones."""
     from flask_babel import gettext as _
     from werkzeug.exceptions import default_exceptions
+
     generic = {
         400: _("The request could not be used. Go back and try again."),
         401: _("Please log in first."),
@@ -97,5 +101,13 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def labels():
         from flask_babel import get_locale
-        return {"get_locale": get_locale, "state_label": state_label, "event_label": event_label, "KIND_LABELS": KIND_LABELS, "KIND_HINTS": KIND_HINTS,
-                "PRODUCT_TYPE_LABELS": PRODUCT_TYPE_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS}
+
+        return {
+            "get_locale": get_locale,
+            "state_label": state_label,
+            "event_label": event_label,
+            "KIND_LABELS": KIND_LABELS,
+            "KIND_HINTS": KIND_HINTS,
+            "PRODUCT_TYPE_LABELS": PRODUCT_TYPE_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS,
+        }

@@ -3,10 +3,11 @@
 Jobs are plain functions named verb_noun taking ids; they run inside an app context
 (see `run_in_app`), reload their rows and are idempotent.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app
 
@@ -23,6 +24,7 @@ def register_periodic(name: str, func_path: str, cron: str) -> None:
 
 def redis_connection():
     from redis import Redis
+
     url = current_app.config.get("REDIS_URL")
     return Redis.from_url(url) if url else None
 
@@ -30,9 +32,11 @@ def redis_connection():
 def get_queue(name: str = "default"):
     """An rq Queue; without REDIS_URL a synchronous one on an in-memory fake Redis."""
     from rq import Queue
+
     conn = redis_connection()
     if conn is None:
         import fakeredis
+
         return Queue(name, connection=fakeredis.FakeRedis(), is_async=False)
     return Queue(name, connection=conn)
 
@@ -40,6 +44,7 @@ def get_queue(name: str = "default"):
 def enqueue(func: Callable | str, *args, retry: int | None = None, **kwargs):
     """Enqueue `func(*args)` wrapped to run inside an app context. Call only after commit."""
     from rq import Retry
+
     path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
     opts = {}
     if retry:
@@ -58,11 +63,13 @@ def run_in_app(path: str, *args, **kwargs):
     import importlib
 
     from flask import has_app_context
+
     module, _, name = path.rpartition(".")
     func = getattr(importlib.import_module(module), name)
     if has_app_context():
         return func(*args, **kwargs)
     from app import create_app
+
     with create_app().app_context():
         return func(*args, **kwargs)
 
@@ -78,6 +85,7 @@ def schedule_periodic(connection=None, *, start_thread: bool = True):
     import threading
 
     from rq.cron import CronScheduler
+
     conn = connection if connection is not None else redis_connection()
     if conn is None:
         return None
@@ -93,6 +101,7 @@ def schedule_periodic(connection=None, *, start_thread: bool = True):
 def enqueue_due_periodic(scheduler) -> list[str]:
     """One scheduler tick: enqueue each due job, once per cron slot across all schedulers."""
     from rq.utils import now as rq_now
+
     tick, enqueued = rq_now(), []
     for job in scheduler.get_jobs():
         if not job.should_run():
@@ -107,6 +116,7 @@ def enqueue_due_periodic(scheduler) -> list[str]:
 
 def _cron_loop(scheduler) -> None:
     import time
+
     scheduler.register_birth()
     while True:
         try:

@@ -1,4 +1,5 @@
 """Imports every model module so the metadata (and Alembic) sees every table."""
+
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401

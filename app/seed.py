@@ -1,4 +1,5 @@
 """Demo data for `flask seed-demo`: built through the real services, so every row is valid."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,9 +15,12 @@ from app.workflow.service import apply_event
 
 PASSWORD = "demo-pass-2026"
 DEMO_LOGINS = [
-    ("customer", "customer@demo.refundesk", PASSWORD), ("customer", "customer2@demo.refundesk", PASSWORD),
-    ("agent", "agent@demo.refundesk", PASSWORD), ("finance", "finance@demo.refundesk", PASSWORD),
-    ("manager", "manager@demo.refundesk", PASSWORD), ("admin", "admin@demo.refundesk", PASSWORD),
+    ("customer", "customer@demo.refundesk", PASSWORD),
+    ("customer", "customer2@demo.refundesk", PASSWORD),
+    ("agent", "agent@demo.refundesk", PASSWORD),
+    ("finance", "finance@demo.refundesk", PASSWORD),
+    ("manager", "manager@demo.refundesk", PASSWORD),
+    ("admin", "admin@demo.refundesk", PASSWORD),
     ("platform", "platform@demo.refundesk", PASSWORD),
 ]
 
@@ -35,13 +39,26 @@ JOURNEYS = [
     ("evidence", "invalid_card", [("request_evidence", "agent", {"items": ["activation_failure", "payment_record"]})]),
     ("review", "not_as_described", [("start_review", "agent", {})]),
     ("finance", "wrong_order", [("start_review", "agent", {}), ("approve", "manager", {})]),
-    ("paid", "duplicate_charge", [("start_review", "agent", {}), ("approve", "manager", {}),
-                                  ("pay", "finance", {"payload": {"reference": "ALI-DEMO-0001"}})]),
+    (
+        "paid",
+        "duplicate_charge",
+        [
+            ("start_review", "agent", {}),
+            ("approve", "manager", {}),
+            ("pay", "finance", {"payload": {"reference": "ALI-DEMO-0001"}}),
+        ],
+    ),
     ("rejected", "other", [("start_review", "agent", {}), ("reject", "agent", {"reason": "订单已正常发货并使用"})]),
     ("resolved", "invalid_card", [("start_review", "agent", {}), ("resolve", "agent", {"reason": "已补发新卡密"})]),
     ("withdrawn", "membership_refund", [("withdraw", "customer", {})]),
-    ("closed", "not_delivered", [("request_evidence", "agent", {"items": ["payment_record"]}),
-                                 ("expire", "system", {"reason": "evidence window expired"})]),
+    (
+        "closed",
+        "not_delivered",
+        [
+            ("request_evidence", "agent", {"items": ["payment_record"]}),
+            ("expire", "system", {"reason": "evidence window expired"}),
+        ],
+    ),
 ]
 
 
@@ -56,19 +73,32 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
     for i, (ptype, name, cents, channel) in enumerate(PRODUCTS * 2):
         for email in (DEMO_LOGINS[0][1], DEMO_LOGINS[1][1]):
             n += 1
-            create_order({"order_no": f"KM{now:%Y%m%d}{n:04d}", "customer_email": email,
-                          "merchant_code": ["M-STARCARD", "M-QUICKPAY", "M-GAMEHUB"][i % 3],
-                          "product_type": ptype, "product_name": name, "quantity": 1, "amount_cents": cents,
-                          "currency": "CNY", "payment_channel": channel,
-                          "paid_at": now - timedelta(days=i, hours=n), "delivery_status": "delivered",
-                          "delivered_at": now - timedelta(days=i, hours=n - 1)}, platform)
+            create_order(
+                {
+                    "order_no": f"KM{now:%Y%m%d}{n:04d}",
+                    "customer_email": email,
+                    "merchant_code": ["M-STARCARD", "M-QUICKPAY", "M-GAMEHUB"][i % 3],
+                    "product_type": ptype,
+                    "product_name": name,
+                    "quantity": 1,
+                    "amount_cents": cents,
+                    "currency": "CNY",
+                    "payment_channel": channel,
+                    "paid_at": now - timedelta(days=i, hours=n),
+                    "delivery_status": "delivered",
+                    "delivered_at": now - timedelta(days=i, hours=n - 1),
+                },
+                platform,
+            )
     customer = users["customer"]
     for j, (_state, kind, steps) in enumerate(JOURNEYS):
         order_no = f"KM{now:%Y%m%d}{2 * j + 1:04d}"
-        ticket = create_ticket(order_no, kind, "演示工单：" + kind, customer,
-                               requested_amount_cents=None if kind != "resolved" else 0)
+        ticket = create_ticket(
+            order_no, kind, "演示工单：" + kind, customer, requested_amount_cents=None if kind != "resolved" else 0
+        )
         for event, role, extra in steps:
             actor = None if role == "system" else users[role]
-            apply_event(ticket, event, actor, reason=extra.get("reason"), items=extra.get("items"),
-                        payload=extra.get("payload"))
+            apply_event(
+                ticket, event, actor, reason=extra.get("reason"), items=extra.get("items"), payload=extra.get("payload")
+            )
     return DEMO_LOGINS

@@ -12,6 +12,7 @@ merchants, orders, tickets and one SLA record per ticket, ANALYZEs, then measure
   * the dashboard's "breached now" list.
 Numbers go to bench/README.md by hand.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,21 +20,29 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, select, text
 
 SH = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2026, 11, 25, 10, 0, tzinfo=SH).astimezone(timezone.utc)   # "now" of the seed
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=SH).astimezone(UTC)  # "now" of the seed
 OPEN_STATES = ("submitted", "review", "finance")
 METRIC_OF = {"submitted": "first_response", "review": "review_decision", "finance": "payout"}
 CLOSED_STATES = ("paid", "rejected", "resolved", "withdrawn", "closed")
-KINDS = ("wrong_order", "not_delivered", "invalid_card", "not_as_described", "duplicate_charge",
-         "membership_refund", "service_fault", "other")
+KINDS = (
+    "wrong_order",
+    "not_delivered",
+    "invalid_card",
+    "not_as_described",
+    "duplicate_charge",
+    "membership_refund",
+    "service_fault",
+    "other",
+)
 
 
 def recreate_database(admin_url: str, name: str) -> str:
@@ -54,8 +63,9 @@ def seed(conn, n_tickets: int, n_open: int, n_customers: int = 20_000, n_agents:
     rnd = random.Random(5)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        with cur.copy("COPY users (id, email, name, role, password_hash, locale, is_active_flag, flagged, "
-                      "created_at) FROM STDIN") as cp:
+        with cur.copy(
+            "COPY users (id, email, name, role, password_hash, locale, is_active_flag, flagged, created_at) FROM STDIN"
+        ) as cp:
             cp.write_row((1, "manager@bench", "manager", "manager", "x", "zh_Hans_CN", True, False, ts(T0)))
             for i in range(2, 2 + n_agents):
                 cp.write_row((i, f"agent{i}@bench", f"agent{i}", "agent", "x", "zh_Hans_CN", True, False, ts(T0)))
@@ -65,17 +75,38 @@ def seed(conn, n_tickets: int, n_open: int, n_customers: int = 20_000, n_agents:
         with cur.copy("COPY merchants (id, code, name, created_at) FROM STDIN") as cp:
             for i in range(1, 201):
                 cp.write_row((i, f"M{i:03d}", f"Merchant {i}", ts(T0)))
-        with cur.copy("COPY orders (id, order_no, customer_id, merchant_id, product_type, product_name, quantity, "
-                      "amount_cents, currency, payment_channel, paid_at, delivery_status, created_at) FROM STDIN") as cp:
+        with cur.copy(
+            "COPY orders (id, order_no, customer_id, merchant_id, product_type, product_name, quantity, "
+            "amount_cents, currency, payment_channel, paid_at, delivery_status, created_at) FROM STDIN"
+        ) as cp:
             for i in range(1, n_tickets + 1):
                 paid = T0 - timedelta(seconds=rnd.randrange(90 * 86_400))
-                cp.write_row((i, f"KM{i:010d}", first_customer + i % n_customers, 1 + i % 200, "card_key",
-                              "Steam ¥100", 1, 10_000, "CNY", "alipay", ts(paid), "delivered", ts(paid)))
-        tcols = ("id, ref, tracker_token, kind, state, version, customer_id, order_id, assignee_id, "
-                 "requested_amount_cents, description, priority, state_changed_at, sla_metric, sla_warn_at, "
-                 "sla_due_at, created_at, updated_at")
-        rcols = ("id, ticket_id, metric, target_us, started_at, elapsed_us, warn_at, due_at, warned_at, "
-                 "breached_at, met_at, ended_by")
+                cp.write_row(
+                    (
+                        i,
+                        f"KM{i:010d}",
+                        first_customer + i % n_customers,
+                        1 + i % 200,
+                        "card_key",
+                        "Steam ¥100",
+                        1,
+                        10_000,
+                        "CNY",
+                        "alipay",
+                        ts(paid),
+                        "delivered",
+                        ts(paid),
+                    )
+                )
+        tcols = (
+            "id, ref, tracker_token, kind, state, version, customer_id, order_id, assignee_id, "
+            "requested_amount_cents, description, priority, state_changed_at, sla_metric, sla_warn_at, "
+            "sla_due_at, created_at, updated_at"
+        )
+        rcols = (
+            "id, ticket_id, metric, target_us, started_at, elapsed_us, warn_at, due_at, warned_at, "
+            "breached_at, met_at, ended_by"
+        )
         records = []
         with cur.copy(f"COPY tickets ({tcols}) FROM STDIN") as cp:
             for i in range(1, n_tickets + 1):
@@ -85,20 +116,67 @@ def seed(conn, n_tickets: int, n_open: int, n_customers: int = 20_000, n_agents:
                 warn = due = None
                 if is_open:
                     # 2 % already overdue (and marked), the rest due within the next 3 days
-                    due = T0 + timedelta(seconds=rnd.randrange(-86_400, 0) if i % 50 == 0
-                                         else rnd.randrange(3_600, 3 * 86_400))
+                    due = T0 + timedelta(
+                        seconds=rnd.randrange(-86_400, 0) if i % 50 == 0 else rnd.randrange(3_600, 3 * 86_400)
+                    )
                     warn = due - timedelta(hours=1)
-                cp.write_row((i, f"RD{i:012d}", f"tok{i:020d}", KINDS[i % 8], state, 2, first_customer + i % n_customers,
-                              i, 2 + i % n_agents, 10_000, "", 0, ts(created), METRIC_OF.get(state) if is_open else None,
-                              warn and ts(warn), due and ts(due), ts(created), ts(created)))
+                cp.write_row(
+                    (
+                        i,
+                        f"RD{i:012d}",
+                        f"tok{i:020d}",
+                        KINDS[i % 8],
+                        state,
+                        2,
+                        first_customer + i % n_customers,
+                        i,
+                        2 + i % n_agents,
+                        10_000,
+                        "",
+                        0,
+                        ts(created),
+                        METRIC_OF.get(state) if is_open else None,
+                        warn and ts(warn),
+                        due and ts(due),
+                        ts(created),
+                        ts(created),
+                    )
+                )
                 started = max(created, T0 - timedelta(days=2))
                 if is_open:
-                    records.append((i, i, METRIC_OF[state], 32_400_000_000, ts(started), 0, ts(warn), ts(due),
-                                    ts(warn) if warn <= T0 else None, ts(due) if due <= T0 else None, None, None))
+                    records.append(
+                        (
+                            i,
+                            i,
+                            METRIC_OF[state],
+                            32_400_000_000,
+                            ts(started),
+                            0,
+                            ts(warn),
+                            ts(due),
+                            ts(warn) if warn <= T0 else None,
+                            ts(due) if due <= T0 else None,
+                            None,
+                            None,
+                        )
+                    )
                 else:
-                    records.append((i, i, "review_decision", 64_800_000_000, ts(created),
-                                    rnd.randrange(64_800_000_000), None, None, None, None,
-                                    ts(created + timedelta(hours=5)), "approve"))
+                    records.append(
+                        (
+                            i,
+                            i,
+                            "review_decision",
+                            64_800_000_000,
+                            ts(created),
+                            rnd.randrange(64_800_000_000),
+                            None,
+                            None,
+                            None,
+                            None,
+                            ts(created + timedelta(hours=5)),
+                            "approve",
+                        )
+                    )
         with cur.copy(f"COPY sla_records ({rcols}) FROM STDIN") as cp:
             for row in records:
                 cp.write_row(row)
@@ -111,9 +189,13 @@ def seed(conn, n_tickets: int, n_open: int, n_customers: int = 20_000, n_agents:
 
 def explain(db, stmt) -> str:
     from sqlalchemy.dialects import postgresql
+
     compiled = stmt.compile(dialect=postgresql.dialect())
-    rows = db.session.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + str(compiled),
-                                                   compiled.params).all()
+    rows = (
+        db.session.connection()
+        .exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + str(compiled), compiled.params)
+        .all()
+    )
     db.session.rollback()
     return "\n".join(r[0] for r in rows)
 
@@ -159,28 +241,42 @@ def main() -> None:
         t = time.perf_counter()
         with db.engine.connect() as conn:
             seed(conn, args.tickets, args.open)
-        print(f"seeded {args.tickets:,} tickets ({args.open:,} open) + {args.tickets:,} SLA records "
-              f"with COPY in {time.perf_counter() - t:.1f} s")
+        print(
+            f"seeded {args.tickets:,} tickets ({args.open:,} open) + {args.tickets:,} SLA records "
+            f"with COPY in {time.perf_counter() - t:.1f} s"
+        )
 
         T = SlaRecord.__table__
-        pending_warn = (select(T.c.warn_at).where(T.c.warned_at.is_(None), T.c.met_at.is_(None),
-                                                  T.c.stopped_at.is_(None), T.c.warn_at.is_not(None))
-                        .order_by(T.c.warn_at))
-        claim = (select(T.c.id).where(T.c.warn_at <= T0 + timedelta(hours=1), T.c.warned_at.is_(None),
-                                      T.c.met_at.is_(None), T.c.stopped_at.is_(None))
-                 .order_by(T.c.warn_at).limit(sla_jobs.BATCH).with_for_update(skip_locked=True))
+        pending_warn = (
+            select(T.c.warn_at)
+            .where(T.c.warned_at.is_(None), T.c.met_at.is_(None), T.c.stopped_at.is_(None), T.c.warn_at.is_not(None))
+            .order_by(T.c.warn_at)
+        )
+        claim = (
+            select(T.c.id)
+            .where(
+                T.c.warn_at <= T0 + timedelta(hours=1),
+                T.c.warned_at.is_(None),
+                T.c.met_at.is_(None),
+                T.c.stopped_at.is_(None),
+            )
+            .order_by(T.c.warn_at)
+            .limit(sla_jobs.BATCH)
+            .with_for_update(skip_locked=True)
+        )
         print("\n-- EXPLAIN sweep claim (warnings crossing within the next hour):\n" + explain(db, claim))
 
         print("\n| records crossing warning | breaches crossing | open records | sweep ms | ms per crossing |")
         print("|---|---|---|---|---|")
         crossed = 0
-        sla_jobs.sweep_sla(T0)          # warm-up: calendar, translations, connection
+        sla_jobs.sweep_sla(T0)  # warm-up: calendar, translations, connection
         for k in (0, 100, 1_000, 10_000):
             at = T0 if k == 0 else db.session.scalar(pending_warn.offset(k - 1).limit(1))
             db.session.rollback()
-            n_open = db.session.scalar(select(db.func.count()).select_from(T).where(
-                T.c.met_at.is_(None), T.c.stopped_at.is_(None)))
-            ms, counts = timed(lambda: sla_jobs.sweep_sla(at))
+            n_open = db.session.scalar(
+                select(db.func.count()).select_from(T).where(T.c.met_at.is_(None), T.c.stopped_at.is_(None))
+            )
+            ms, counts = timed(lambda at=at: sla_jobs.sweep_sla(at))
             n = counts["warned"] + counts["breached"]
             crossed += n
             per = f"{ms / n:.3f}" if n else "—"
@@ -189,6 +285,7 @@ def main() -> None:
         agent = db.session.scalar(select(User).where(User.role == "agent").limit(1))
         db.session.expunge_all()
         from unittest import mock
+
         with mock.patch("app.tickets.services.utcnow", return_value=T0):
             ms1, (rows, cursor) = timed(lambda: list_tickets(agent, limit=25), repeat=20)
             ms2, _ = timed(lambda: list_tickets(agent, sla="breached", limit=25), repeat=20)
@@ -202,12 +299,21 @@ def main() -> None:
         order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
         print("\n-- EXPLAIN queue first page:\n" + explain(db, select(Ticket).order_by(*order).limit(26)))
         from app.tickets.services import _after_cursor, _decode_cursor
-        print("\n-- EXPLAIN queue second page (cursor):\n" + explain(
-            db, _after_cursor(select(Ticket), _decode_cursor(cursor))[0].order_by(*order).limit(26)))
-        print("\n-- EXPLAIN queue sla=breached:\n" + explain(
-            db, select(Ticket).where(Ticket.sla_due_at <= T0).order_by(*order).limit(26)))
-        print("\n-- EXPLAIN dashboard breached now:\n" + explain(
-            db, select(Ticket).where(Ticket.sla_due_at <= T0).order_by(Ticket.sla_due_at, Ticket.id).limit(200)))
+
+        print(
+            "\n-- EXPLAIN queue second page (cursor):\n"
+            + explain(db, _after_cursor(select(Ticket), _decode_cursor(cursor))[0].order_by(*order).limit(26))
+        )
+        print(
+            "\n-- EXPLAIN queue sla=breached:\n"
+            + explain(db, select(Ticket).where(Ticket.sla_due_at <= T0).order_by(*order).limit(26))
+        )
+        print(
+            "\n-- EXPLAIN dashboard breached now:\n"
+            + explain(
+                db, select(Ticket).where(Ticket.sla_due_at <= T0).order_by(Ticket.sla_due_at, Ticket.id).limit(200)
+            )
+        )
         db.session.remove()
         db.engine.dispose()
     if not args.keep:

@@ -9,6 +9,7 @@ ticket, then POSTs a generated MP4 (valid ftyp + mdat boxes, random payload) of 
 peak RSS (/proc/<pid>/clear_refs) and reads VmHWM after the upload; throughput is compared
 with `sha256sum` on the same file (page cache warm for both).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,7 +66,8 @@ def free_port() -> int:
 
 def setup(env: dict, tickets: int) -> list[str]:
     """Schema, a customer with a password, orders and tickets (in a separate process)."""
-    code = """
+    code = (
+        """
 from app import create_app
 from app.extensions import db
 app = create_app()
@@ -77,7 +79,9 @@ with app.app_context():
     for _ in range(%d):
         order = make_order(cust, amount_cents=10_000)
         print(create_ticket(order.order_no, "not_as_described", "bench", cust).ref)
-""" % tickets
+"""
+        % tickets
+    )
     out = subprocess.run([PY, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     return out.stdout.split()[-tickets:]  # one ticket per upload: 200 MB per-ticket limit
 
@@ -96,8 +100,10 @@ class MultipartFile:
 
     def __init__(self, path: Path, name: str, ctype: str = "video/mp4"):
         self.boundary = "----refundeskbench" + os.urandom(8).hex()
-        self.head = (f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-                     f"Content-Type: {ctype}\r\n\r\n").encode()
+        self.head = (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: {ctype}\r\n\r\n"
+        ).encode()
         self.tail = f"\r\n--{self.boundary}--\r\n".encode()
         self.path = path
         self.length = len(self.head) + path.stat().st_size + len(self.tail)
@@ -112,8 +118,11 @@ class MultipartFile:
 
 def upload(port: int, token: str, ref: str, path: Path):
     body = MultipartFile(path, "录屏.mp4")
-    headers = {"Authorization": f"Bearer {token}", "Content-Length": str(body.length),
-               "Content-Type": f"multipart/form-data; boundary={body.boundary}"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Length": str(body.length),
+        "Content-Type": f"multipart/form-data; boundary={body.boundary}",
+    }
     return request(port, "POST", f"/api/v1/tickets/{ref}/evidence", body=iter(body), headers=headers)
 
 
@@ -140,7 +149,7 @@ class ChainStream:
                 if not self.cur:
                     break
             take = len(self.cur) - self.pos if n < 0 else min(n, len(self.cur) - self.pos)
-            out.append(self.cur[self.pos:self.pos + take])
+            out.append(self.cur[self.pos : self.pos + take])
             self.pos += take
             if n > 0:
                 n -= take
@@ -149,9 +158,13 @@ class ChainStream:
 
 def start_gunicorn(spec: str, env: dict, log: Path, *extra: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
-                             "--timeout", "300", *extra, spec], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    proc = subprocess.Popen(
+        [str(Path(PY).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout", "300", *extra, spec],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),
+    )
     return proc, port
 
 
@@ -169,11 +182,18 @@ def in_process(app, token: str, ref: str, path: Path) -> float:
     """The same upload through the Flask app in this process (WSGI call, body streamed from disk):
     parsing + hashing + staging + fsync + rename + row + audit, without the HTTP server."""
     from flask.testing import EnvironBuilder
+
     body = MultipartFile(path, "录屏.mp4")
-    environ = EnvironBuilder(app, path=f"/api/v1/tickets/{ref}/evidence", method="POST",
-                             headers={"Authorization": f"Bearer {token}"}).get_environ()
-    environ.update({"wsgi.input": ChainStream(body), "CONTENT_LENGTH": str(body.length),
-                    "CONTENT_TYPE": f"multipart/form-data; boundary={body.boundary}"})
+    environ = EnvironBuilder(
+        app, path=f"/api/v1/tickets/{ref}/evidence", method="POST", headers={"Authorization": f"Bearer {token}"}
+    ).get_environ()
+    environ.update(
+        {
+            "wsgi.input": ChainStream(body),
+            "CONTENT_LENGTH": str(body.length),
+            "CONTENT_TYPE": f"multipart/form-data; boundary={body.boundary}",
+        }
+    )
     status = []
     t0 = time.perf_counter()
     out = b"".join(app(environ, lambda s, h, *a: status.append(s)))
@@ -191,36 +211,49 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="rd-upload-bench-"))
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(REFUNDESK_INSTANCE=str(tmp), DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-               EVIDENCE_DIR=str(tmp / "evidence"), SECRET_KEY="bench", STORAGE_BACKEND="local",
-               PYTHONPATH=str(ROOT), TMPDIR=str(tmp))
-    refs = setup(env, 2 * args.runs + 1)   # one ticket per upload: 200 MB per-ticket limit
+    env.update(
+        REFUNDESK_INSTANCE=str(tmp),
+        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
+        EVIDENCE_DIR=str(tmp / "evidence"),
+        SECRET_KEY="bench",
+        STORAGE_BACKEND="local",
+        PYTHONPATH=str(ROOT),
+        TMPDIR=str(tmp),
+    )
+    refs = setup(env, 2 * args.runs + 1)  # one ticket per upload: 200 MB per-ticket limit
     files = []
-    for n in range(args.runs):   # different bytes per run: every run stores a new blob (no dedupe)
+    for n in range(args.runs):  # different bytes per run: every run stores a new blob (no dedupe)
         p = tmp / f"recording{n}.mp4"
         make_mp4(p, args.mb * 1024 * 1024)
         files.append(p)
 
     server, port = start_gunicorn("wsgi:app", env, tmp / "gunicorn.log")
-    sink, sink_port = start_gunicorn("upload_bench:sink_app", env, tmp / "sink.log", "--pythonpath", str(ROOT / "bench"))
+    sink, sink_port = start_gunicorn(
+        "upload_bench:sink_app", env, tmp / "sink.log", "--pythonpath", str(ROOT / "bench")
+    )
     try:
         wait_up(port)
         wait_up(sink_port)
-        status, data = request(port, "POST", "/api/v1/auth/tokens",
-                               body=json.dumps({"email": "bench@example.test", "password": "password123"}),
-                               headers={"Content-Type": "application/json"})
+        status, data = request(
+            port,
+            "POST",
+            "/api/v1/auth/tokens",
+            body=json.dumps({"email": "bench@example.test", "password": "password123"}),
+            headers={"Content-Type": "application/json"},
+        )
         assert status == 201, data
         token = json.loads(data)["token"]
         worker = worker_pid(server.pid)
-        small = tmp / "small.mp4"   # warm-up: a small upload loads every module the big one needs
+        small = tmp / "small.mp4"  # warm-up: a small upload loads every module the big one needs
         make_mp4(small, 64 * 1024)
         status, data = upload(port, token, refs[-1], small)
         assert status == 201, data
-        os.environ.update(env)      # the in-process app: same database and storage
+        os.environ.update(env)  # the in-process app: same database and storage
         sys.path.insert(0, str(ROOT))
         from app import create_app
+
         app = create_app()
-        in_process(app, token, refs[-1], small)   # warm-up
+        in_process(app, token, refs[-1], small)  # warm-up
 
         results = []
         for n, path in enumerate(files):
@@ -229,11 +262,16 @@ def main() -> None:
             subprocess.run(["sha256sum", str(path)], stdout=subprocess.DEVNULL, check=True)
             t_sha = time.perf_counter() - t0
             t0 = time.perf_counter()
-            request(sink_port, "POST", "/", body=iter(MultipartFile(path, "x.mp4")),
-                    headers={"Content-Length": str(MultipartFile(path, "x.mp4").length)})
+            request(
+                sink_port,
+                "POST",
+                "/",
+                body=iter(MultipartFile(path, "x.mp4")),
+                headers={"Content-Length": str(MultipartFile(path, "x.mp4").length)},
+            )
             t_sink = time.perf_counter() - t0
             rss_before = status_kb(worker, "VmRSS")
-            Path(f"/proc/{worker}/clear_refs").write_text("5")   # reset VmHWM to the current RSS
+            Path(f"/proc/{worker}/clear_refs").write_text("5")  # reset VmHWM to the current RSS
             t0 = time.perf_counter()
             status, data = upload(port, token, refs[2 * n], path)
             t_up = time.perf_counter() - t0
@@ -245,15 +283,19 @@ def main() -> None:
         mib = args.mb
         print(f"file: {mib} MiB MP4, {len(results)} runs, gunicorn 1 sync worker, SQLite file, local storage")
         for n, (t_sha, t_sink, t_up, t_in, growth, base) in enumerate(results, 1):
-            print(f"run {n}: sha256sum {t_sha:.3f}s ({mib / t_sha:.0f} MiB/s) | gunicorn body-only sink "
-                  f"{t_sink:.3f}s | upload via gunicorn {t_up:.3f}s = {100 * t_sha / t_up:.0f}% of sha256sum | "
-                  f"app in-process {t_in:.3f}s = {100 * t_sha / t_in:.0f}% | "
-                  f"worker RSS {base:.1f} MiB, peak growth {growth:.1f} MiB")
+            print(
+                f"run {n}: sha256sum {t_sha:.3f}s ({mib / t_sha:.0f} MiB/s) | gunicorn body-only sink "
+                f"{t_sink:.3f}s | upload via gunicorn {t_up:.3f}s = {100 * t_sha / t_up:.0f}% of sha256sum | "
+                f"app in-process {t_in:.3f}s = {100 * t_sha / t_in:.0f}% | "
+                f"worker RSS {base:.1f} MiB, peak growth {growth:.1f} MiB"
+            )
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
-        print(f"median: upload via gunicorn {100 * med([r[0] / r[2] for r in results]):.0f}% of sha256sum, "
-              f"in-process {100 * med([r[0] / r[3] for r in results]):.0f}%, body-only sink "
-              f"{100 * med([r[0] / r[1] for r in results]):.0f}%; max peak RSS growth "
-              f"{max(r[4] for r in results):.1f} MiB")
+        print(
+            f"median: upload via gunicorn {100 * med([r[0] / r[2] for r in results]):.0f}% of sha256sum, "
+            f"in-process {100 * med([r[0] / r[3] for r in results]):.0f}%, body-only sink "
+            f"{100 * med([r[0] / r[1] for r in results]):.0f}%; max peak RSS growth "
+            f"{max(r[4] for r in results):.1f} MiB"
+        )
     finally:
         for proc in (server, sink):
             proc.send_signal(signal.SIGTERM)

@@ -4,6 +4,7 @@ Usage: .venv/bin/python bench/workflow_bench.py [--tickets N] [--database-url UR
 Measures the service layer (apply_event: checks, machine, audit hash chain, commit) and the
 JSON API (GET /api/v1/tickets/<ref>) on the given database. Prints one line per measure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,10 @@ def main() -> None:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        from tests.factories import make_order, staff
         from app.tickets.services import create_ticket
         from app.workflow.service import apply_event
+        from tests.factories import make_order, staff
+
         agent, manager, finance = staff("agent"), staff("manager"), staff("finance")
         orders = [make_order(amount_cents=9_900) for _ in range(args.tickets)]
         t0 = time.perf_counter()
@@ -47,11 +49,15 @@ def main() -> None:
             tickets.append(ticket)
         elapsed = time.perf_counter() - t0
         events = args.tickets * 4
-        print(f"events: {events} in {elapsed:.2f}s = {events / elapsed:.0f} events/s "
-              f"({elapsed / events * 1000:.2f} ms per transition incl. audit row and commit)")
+        print(
+            f"events: {events} in {elapsed:.2f}s = {events / elapsed:.0f} events/s "
+            f"({elapsed / events * 1000:.2f} ms per transition incl. audit row and commit)"
+        )
 
         client = app.test_client()
-        token = client.post("/api/v1/auth/tokens", json={"email": manager.email, "password": "password123"}).json["token"]
+        token = client.post("/api/v1/auth/tokens", json={"email": manager.email, "password": "password123"}).json[
+            "token"
+        ]
         h = {"Authorization": f"Bearer {token}"}
         lat = []
         for t in tickets[:200]:
@@ -59,12 +65,17 @@ def main() -> None:
             assert client.get(f"/api/v1/tickets/{t.ref}", headers=h).status_code == 200
             lat.append((time.perf_counter() - s) * 1000)
         lat.sort()
-        print(f"GET /api/v1/tickets/<ref>: median {statistics.median(lat):.2f} ms, "
-              f"p90 {lat[int(len(lat) * 0.9)]:.2f} ms over {len(lat)} requests (in-process test client)")
+        print(
+            f"GET /api/v1/tickets/<ref>: median {statistics.median(lat):.2f} ms, "
+            f"p90 {lat[int(len(lat) * 0.9)]:.2f} ms over {len(lat)} requests (in-process test client)"
+        )
         s = time.perf_counter()
         page = client.get("/api/v1/tickets?limit=50", headers=h)
-        print(f"GET /api/v1/tickets?limit=50: {(time.perf_counter() - s) * 1000:.2f} ms, {len(page.json['items'])} items")
+        print(
+            f"GET /api/v1/tickets?limit=50: {(time.perf_counter() - s) * 1000:.2f} ms, {len(page.json['items'])} items"
+        )
         from app.workflow.events import verify_chains
+
         s = time.perf_counter()
         assert verify_chains() is None
         print(f"audit verify over {events + args.tickets} events: {(time.perf_counter() - s) * 1000:.0f} ms")

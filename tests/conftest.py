@@ -2,6 +2,7 @@
 
 TEST_DATABASE_URL selects the database (default: SQLite in memory); `make test` runs both.
 """
+
 from __future__ import annotations
 
 import os
@@ -96,12 +97,15 @@ class WebAuth:
 
     def login(self, user, password: str = "password123"):
         from tests.helpers import csrf_token
+
         page = self.client.get("/login")
-        return self.client.post("/login", data={"email": user.email, "password": password,
-                                                "csrf_token": csrf_token(page)})
+        return self.client.post(
+            "/login", data={"email": user.email, "password": password, "csrf_token": csrf_token(page)}
+        )
 
     def logout(self):
         from tests.helpers import csrf_token
+
         page = self.client.get("/")
         return self.client.post("/logout", data={"csrf_token": csrf_token(page)})
 

@@ -1,4 +1,5 @@
 """Build users, orders and tickets through the real services (no hand-written state)."""
+
 from __future__ import annotations
 
 import itertools
@@ -44,9 +45,18 @@ def make_order(customer: User | None = None, **kw) -> Order:
     customer = customer or make_user("customer")
     merchant = db.session.query(Merchant).filter_by(code="M1").one_or_none() or Merchant(code="M1", name="Star Cards")
     now = utcnow()
-    values = dict(order_no=f"KM{next(_seq):08d}", product_type="card_key", product_name="Steam ¥100",
-                  quantity=1, amount_cents=10_000, currency="CNY", payment_channel="alipay",
-                  paid_at=now - timedelta(hours=2), delivery_status="delivered", delivered_at=now - timedelta(hours=2))
+    values = {
+        "order_no": f"KM{next(_seq):08d}",
+        "product_type": "card_key",
+        "product_name": "Steam ¥100",
+        "quantity": 1,
+        "amount_cents": 10_000,
+        "currency": "CNY",
+        "payment_channel": "alipay",
+        "paid_at": now - timedelta(hours=2),
+        "delivery_status": "delivered",
+        "delivered_at": now - timedelta(hours=2),
+    }
     values.update(kw)
     order = Order(customer=customer, merchant=merchant, **values)
     db.session.add(order)
@@ -59,9 +69,14 @@ def staff(role: str) -> User:
     return found or make_user(role)
 
 
-def make_ticket(state: str = "submitted", order: Order | None = None, kind: str = "not_delivered",
-                amount_cents: int | None = None, customer: User | None = None,
-                fast_track: bool = False) -> Ticket:
+def make_ticket(
+    state: str = "submitted",
+    order: Order | None = None,
+    kind: str = "not_delivered",
+    amount_cents: int | None = None,
+    customer: User | None = None,
+    fast_track: bool = False,
+) -> Ticket:
     """A ticket moved to `state` by the real workflow, acting as the right roles.
 
     Fast-track rules (app/workflow/policies.py) would move small or clear-cut tickets on by
@@ -72,8 +87,7 @@ def make_ticket(state: str = "submitted", order: Order | None = None, kind: str 
     enabled = config.get("FAST_TRACK_ENABLED", True)
     config["FAST_TRACK_ENABLED"] = enabled and fast_track
     try:
-        ticket = create_ticket(order.order_no, kind, "test ticket", order.customer,
-                               requested_amount_cents=amount_cents)
+        ticket = create_ticket(order.order_no, kind, "test ticket", order.customer, requested_amount_cents=amount_cents)
     finally:
         config["FAST_TRACK_ENABLED"] = enabled
     for event, role, opts in PATHS[state]:

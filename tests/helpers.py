@@ -11,6 +11,7 @@ def csrf_token(response) -> str:
 def run_at_once(fns, timeout: float = 120) -> list:
     """Call every function in its own thread, released together; results (or exceptions) in order."""
     import threading
+
     barrier = threading.Barrier(len(fns), timeout=30)
     results: list = [None] * len(fns)
 
@@ -18,7 +19,7 @@ def run_at_once(fns, timeout: float = 120) -> list:
         barrier.wait()
         try:
             results[i] = fn()
-        except Exception as exc:   # reported by the caller's assertions
+        except Exception as exc:  # reported by the caller's assertions
             results[i] = exc
 
     threads = [threading.Thread(target=target, args=(i, fn)) for i, fn in enumerate(fns)]
@@ -31,10 +32,12 @@ def run_at_once(fns, timeout: float = 120) -> list:
 
 def client_call(app, method: str, path: str, **kw):
     """A function making one request with its own test client: (status, json)."""
+
     def call():
         with app.test_client() as c:
             resp = getattr(c, method)(path, **kw)
             return resp.status_code, resp.json
+
     return call
 
 
@@ -42,8 +45,9 @@ def walk_pages(client, headers, max_pages: int = 50, **params) -> tuple[list[str
     """Follow /api/v1/tickets cursors to the end; (refs seen, pages). Fails on a cursor loop."""
     refs, cursor = [], None
     for page in range(1, max_pages + 1):
-        resp = client.get("/api/v1/tickets", query_string={**params, **({"cursor": cursor} if cursor else {})},
-                          headers=headers)
+        resp = client.get(
+            "/api/v1/tickets", query_string={**params, **({"cursor": cursor} if cursor else {})}, headers=headers
+        )
         assert resp.status_code == 200, resp.json
         refs += [t["ref"] for t in resp.json["items"]]
         cursor = resp.json["next_cursor"]

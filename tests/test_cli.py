@@ -1,4 +1,5 @@
 """The operators' CLI contract: create-user, seed-demo, audit verify."""
+
 from sqlalchemy import func, select
 
 from app.auth.models import User
@@ -8,8 +9,9 @@ from app.workflow.machine import STATES
 
 
 def test_create_user_then_log_in(runner, app, db):
-    result = runner.invoke(args=["create-user", "Lee@Example.test", "--role", "agent", "--password", "s3cret-pass",
-                                 "--name", "小李"])
+    result = runner.invoke(
+        args=["create-user", "Lee@Example.test", "--role", "agent", "--password", "s3cret-pass", "--name", "小李"]
+    )
     assert result.exit_code == 0, result.output
     user = authenticate("lee@example.test", "s3cret-pass")
     assert user is not None and user.role == "agent" and user.name == "小李"
@@ -20,7 +22,9 @@ def test_create_user_refuses_bad_input(runner, app, db):
     assert runner.invoke(args=["create-user", "a@b.test", "--role", "wizard", "--password", "x" * 10]).exit_code != 0
     short = runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "short"])
     assert short.exit_code != 0 and "8" in short.output
-    assert runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "long-enough"]).exit_code == 0
+    assert (
+        runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "long-enough"]).exit_code == 0
+    )
     again = runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "long-enough"])
     assert again.exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
@@ -33,7 +37,13 @@ def test_seed_demo_covers_every_state_and_product_once(runner, app, db):
     states = set(db.session.scalars(select(Ticket.state)))
     assert states == set(STATES) - {"new"}
     assert set(db.session.scalars(select(Order.product_type))) == {
-        "game_card", "recharge", "card_key", "membership", "item", "other"}
+        "game_card",
+        "recharge",
+        "card_key",
+        "membership",
+        "item",
+        "other",
+    }
     tickets = db.session.scalar(select(func.count()).select_from(Ticket))
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "exists already" in again.output

@@ -1,4 +1,5 @@
 """`flask db upgrade` on an empty database produces exactly the models' schema."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,6 +21,7 @@ def empty_database_url(tmp_path):
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
     import os
+
     base = os.environ["TEST_DATABASE_URL"]
     name = f"rd_mig_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")

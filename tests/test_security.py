@@ -6,7 +6,7 @@ def test_pages_and_api_carry_security_headers(client, app):
     for path in (f"/t/{ticket.tracker_token}", "/login", "/api/v1/openapi.json"):
         resp = client.get(path)
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
-        assert resp.headers["Referrer-Policy"] == "no-referrer"      # tracker tokens never leak
+        assert resp.headers["Referrer-Policy"] == "no-referrer"  # tracker tokens never leak
         assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
 
 
@@ -15,6 +15,7 @@ def test_production_config_demands_a_secret_key(monkeypatch):
 
     from app import create_app
     from app.config import ProductionConfig
+
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError):
         create_app(ProductionConfig)
@@ -22,6 +23,7 @@ def test_production_config_demands_a_secret_key(monkeypatch):
 
 def test_session_cookie_is_httponly(client, app):
     from tests.helpers import csrf_token
+
     page = client.get("/login")
     csrf_token(page)
     cookie = page.headers.get("Set-Cookie", "")

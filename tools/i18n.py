@@ -10,6 +10,7 @@ Feature packages may ship their Chinese translations as app/translations/fragmen
 (msgid/msgstr pairs). They fill the gaps of the zh catalog when it is compiled; a translation in
 the zh catalog itself wins.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,15 @@ TRANSLATIONS = APP / "translations"
 FRAGMENTS = TRANSLATIONS / "fragments"
 ZH, EN = "zh_Hans_CN", "en"
 LOCALES = (ZH, EN)
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
@@ -48,7 +56,8 @@ def extract() -> Catalog:
         method_map, options_map = parse_mapping_cfg(fh)
     catalog = Catalog(project="Refundesk", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
+    ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
@@ -91,8 +100,9 @@ def ensure_compiled() -> None:
     for locale in LOCALES:
         po = po_path(locale)
         mo = po.with_suffix(".mo")
-        if po.exists() and (not mo.exists() or any(s.stat().st_mtime > mo.stat().st_mtime
-                                                   for s in [po, *sources] if s.exists())):
+        if po.exists() and (
+            not mo.exists() or any(s.stat().st_mtime > mo.stat().st_mtime for s in [po, *sources] if s.exists())
+        ):
             compile_catalogs()
             return
 

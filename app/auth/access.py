@@ -1,4 +1,5 @@
 """Role checks for the HTML pages: not logged in → the login page; wrong role → 403."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -11,6 +12,7 @@ from app.errors import Forbidden
 
 def roles_required(*roles: str):
     """Allow the view only to logged-in users whose role is one of `roles`."""
+
     def decorator(view):
         @wraps(view)
         @login_required
@@ -18,5 +20,7 @@ def roles_required(*roles: str):
             if current_user.role not in roles:
                 raise Forbidden(str(_l("Your account has no access to this page.")))
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator

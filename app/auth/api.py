@@ -1,4 +1,5 @@
 """POST /api/v1/auth/tokens."""
+
 from __future__ import annotations
 
 from flask import Blueprint

@@ -1,4 +1,5 @@
 """Log-in and sign-up forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
@@ -13,11 +14,17 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Required.")),
-                                                 Email(_l("Enter a valid e-mail address.")), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(_l("Required.")), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
+    )
     name = StringField(_l("Name (optional)"), validators=[Length(max=100)])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Required.")), Length(min=8, max=200, message=_l("Use 8 to 200 characters."))])
-    confirm = PasswordField(_l("Password again"), validators=[
-        DataRequired(_l("Required.")), EqualTo("password", message=_l("The two passwords differ."))])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Required.")), Length(min=8, max=200, message=_l("Use 8 to 200 characters."))],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(_l("Required.")), EqualTo("password", message=_l("The two passwords differ."))],
+    )
     submit = SubmitField(_l("Create account"))

@@ -1,4 +1,5 @@
 """Users and API tokens."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Accounts and API tokens."""
+
 from __future__ import annotations
 
 import secrets
@@ -15,8 +16,7 @@ from app.types import utcnow
 TOKEN_TTL = timedelta(days=30)
 
 
-def create_user(email: str, password: str, role: str = "customer", name: str = "",
-                locale: str = "zh_Hans_CN") -> User:
+def create_user(email: str, password: str, role: str = "customer", name: str = "", locale: str = "zh_Hans_CN") -> User:
     email = (email or "").strip().lower()
     if role not in ROLES:
         raise Invalid(str(_l("Unknown role.")), fields={"role": [f"one of {', '.join(ROLES)}"]})

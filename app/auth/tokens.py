@@ -1,4 +1,5 @@
 """Bearer-token authentication for the JSON API."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -16,6 +17,7 @@ def api_user():
 
 def token_required(*roles: str):
     """Require `Authorization: Bearer <token>`; with roles given, the user's role must be one."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -27,5 +29,7 @@ def token_required(*roles: str):
             if roles and g.api_user.role not in roles:
                 raise Forbidden(str(_l("Your role may not do this.")))
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator

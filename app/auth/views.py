@@ -1,10 +1,13 @@
 """Log in, sign up and log out (HTML)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth.forms import LoginForm, RegisterForm
@@ -16,7 +19,7 @@ from app.extensions import db, limiter, login
 bp = Blueprint("auth", __name__)
 login.login_view = "auth.login_page"
 login.login_message = _l("Please log in to see this page.")
-login.localize_callback = str          # the lazy message is translated when flashed
+login.localize_callback = str  # the lazy message is translated when flashed
 login.login_message_category = "info"
 
 
@@ -31,6 +34,7 @@ def home_for(user: User) -> str:
         return url_for("tickets.queue")
     if user.role == "finance":
         from app.tickets.views import finance_desk_url
+
         return finance_desk_url()
     return url_for("tickets.home")
 

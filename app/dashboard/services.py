@@ -1,5 +1,6 @@
 """Manager dashboard numbers: breaches now, breach rate and time per stage/kind/agent/merchant,
 a per-day trend, the breach list as CSV. Read-only; plain values in."""
+
 from __future__ import annotations
 
 import csv
@@ -61,19 +62,26 @@ def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 class BreachRow:
     ticket: Ticket
     metric_label: str
-    overdue_hours: float        # business hours past the deadline
+    overdue_hours: float  # business hours past the deadline
 
 
 def breached_now(now: datetime, limit: int | None = 200) -> list[BreachRow]:
     """Tickets whose current deadline has passed, longest overdue first (index range scan)."""
-    q = (select(Ticket).where(Ticket.sla_due_at <= now).order_by(Ticket.sla_due_at, Ticket.id)
-         .options(selectinload(Ticket.order).selectinload(Order.merchant), selectinload(Ticket.assignee)))
+    q = (
+        select(Ticket)
+        .where(Ticket.sla_due_at <= now)
+        .order_by(Ticket.sla_due_at, Ticket.id)
+        .options(selectinload(Ticket.order).selectinload(Order.merchant), selectinload(Ticket.assignee))
+    )
     if limit:
         q = q.limit(limit)
     cal = get_calendar()
-    return [BreachRow(t, metric_label(t.sla_metric),
-                      round(cal.business_time_between(t.sla_due_at, now).total_seconds() / 3600, 2))
-            for t in db.session.scalars(q)]
+    return [
+        BreachRow(
+            t, metric_label(t.sla_metric), round(cal.business_time_between(t.sla_due_at, now).total_seconds() / 3600, 2)
+        )
+        for t in db.session.scalars(q)
+    ]
 
 
 def _csv_safe(value) -> str:
@@ -84,13 +92,27 @@ def _csv_safe(value) -> str:
 def breaches_csv(now: datetime) -> str:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["ref", "metric", "due_at", "overdue_business_hours", "state", "kind", "assignee", "merchant",
-                "priority"])
+    w.writerow(
+        ["ref", "metric", "due_at", "overdue_business_hours", "state", "kind", "assignee", "merchant", "priority"]
+    )
     for r in breached_now(now, limit=None):
         t = r.ticket
-        w.writerow([_csv_safe(v) for v in (
-            t.ref, t.sla_metric, to_display_tz(t.sla_due_at).strftime("%Y-%m-%d %H:%M"), f"{r.overdue_hours:.2f}",
-            t.state, t.kind, t.assignee.email if t.assignee else "", t.order.merchant.code, t.priority)])
+        w.writerow(
+            [
+                _csv_safe(v)
+                for v in (
+                    t.ref,
+                    t.sla_metric,
+                    to_display_tz(t.sla_due_at).strftime("%Y-%m-%d %H:%M"),
+                    f"{r.overdue_hours:.2f}",
+                    t.state,
+                    t.kind,
+                    t.assignee.email if t.assignee else "",
+                    t.order.merchant.code,
+                    t.priority,
+                )
+            ]
+        )
     return out.getvalue()
 
 
@@ -99,7 +121,7 @@ class Group:
     label: str
     total: int = 0
     breached: int = 0
-    hours: list[float] = field(default_factory=list)   # business hours of finished stages
+    hours: list[float] = field(default_factory=list)  # business hours of finished stages
 
     @property
     def rate(self) -> float:
@@ -123,11 +145,22 @@ class Group:
 def _rows(start: date, end: date):
     lo, hi = _utc_bounds(start, end)
     return db.session.execute(
-        select(SlaRecord.metric, SlaRecord.elapsed_us, SlaRecord.started_at, SlaRecord.due_at,
-               SlaRecord.breached_at, SlaRecord.met_at, SlaRecord.stopped_at,
-               Ticket.kind, Ticket.assignee_id, Order.merchant_id)
-        .join(Ticket, Ticket.id == SlaRecord.ticket_id).join(Order, Order.id == Ticket.order_id)
-        .where(SlaRecord.started_at >= lo, SlaRecord.started_at < hi, SlaRecord.metric.in_(DESK_METRICS))).all()
+        select(
+            SlaRecord.metric,
+            SlaRecord.elapsed_us,
+            SlaRecord.started_at,
+            SlaRecord.due_at,
+            SlaRecord.breached_at,
+            SlaRecord.met_at,
+            SlaRecord.stopped_at,
+            Ticket.kind,
+            Ticket.assignee_id,
+            Order.merchant_id,
+        )
+        .join(Ticket, Ticket.id == SlaRecord.ticket_id)
+        .join(Order, Order.id == Ticket.order_id)
+        .where(SlaRecord.started_at >= lo, SlaRecord.started_at < hi, SlaRecord.metric.in_(DESK_METRICS))
+    ).all()
 
 
 def _breached(r, now: datetime) -> datetime | None:
@@ -142,10 +175,13 @@ def _breached(r, now: datetime) -> datetime | None:
 def stats(start: date, end: date, now: datetime) -> dict:
     """{"groups": {dimension: [Group]}, "trend": [(day, started, breached)], "totals": Group}."""
     rows = _rows(start, end)
-    users = {u.id: u.display_name for u in db.session.scalars(
-        select(User).where(User.id.in_({r.assignee_id for r in rows if r.assignee_id})))}
-    merchants = {m.id: m.code for m in db.session.scalars(
-        select(Merchant).where(Merchant.id.in_({r.merchant_id for r in rows})))}
+    users = {
+        u.id: u.display_name
+        for u in db.session.scalars(select(User).where(User.id.in_({r.assignee_id for r in rows if r.assignee_id})))
+    }
+    merchants = {
+        m.id: m.code for m in db.session.scalars(select(Merchant).where(Merchant.id.in_({r.merchant_id for r in rows})))
+    }
     unassigned = str(_l("Unassigned"))
     keys = {
         "stage": lambda r: (r.metric, metric_label(r.metric)),
@@ -172,8 +208,11 @@ def stats(start: date, end: date, now: datetime) -> dict:
     while d <= end:
         trend.append((d, *per_day.get(d, (0, 0))))
         d += timedelta(days=1)
-    return {"groups": {dim: sorted(g.values(), key=lambda g: (-g.rate, -g.total, g.label))
-                       for dim, g in groups.items()}, "trend": trend, "totals": total}
+    return {
+        "groups": {dim: sorted(g.values(), key=lambda g: (-g.rate, -g.total, g.label)) for dim, g in groups.items()},
+        "trend": trend,
+        "totals": total,
+    }
 
 
 def _add(g: Group, breached_at, hours) -> None:
@@ -193,8 +232,19 @@ def trend_chart(trend: list[tuple[date, int, int]], width: int = 720, height: in
     for i, (day, started, breached) in enumerate(trend):
         x = round(i * slot + (slot - bar) / 2, 1)
         hs, hb = round(started / top * (height - 20), 1), round(breached / top * (height - 20), 1)
-        bars.append({"day": day.isoformat(), "x": x, "w": round(bar, 1), "started": started, "breached": breached,
-                     "ys": round(height - hs, 1), "hs": hs, "yb": round(height - hb, 1), "hb": hb})
+        bars.append(
+            {
+                "day": day.isoformat(),
+                "x": x,
+                "w": round(bar, 1),
+                "started": started,
+                "breached": breached,
+                "ys": round(height - hs, 1),
+                "hs": hs,
+                "yb": round(height - hb, 1),
+                "hb": hb,
+            }
+        )
     step = max(1, n // 8)
     ticks = [{"x": b["x"], "label": b["day"][5:]} for b in bars[::step]]
     return {"width": width, "height": height, "bars": bars, "top": top, "ticks": ticks}

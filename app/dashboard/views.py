@@ -1,4 +1,5 @@
 """Manager dashboard: breaches now, where time is lost, per-day trend, CSV of the breach list."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,9 +10,9 @@ from flask_login import current_user, login_required
 
 from app.dashboard import services
 from app.dashboard.forms import BusinessDateForm, RemoveDateForm
-from app.workflow import sla
 from app.i18n import to_display_tz
 from app.types import utcnow
+from app.workflow import sla
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -23,8 +24,15 @@ def index():
     now = utcnow()
     start, end = services.parse_range(request.args.get("start"), request.args.get("end"), to_display_tz(now).date())
     data = services.stats(start, end, now)
-    return render_template("dashboard/index.html", breaches=services.breached_now(now), start=start, end=end,
-                           chart=services.trend_chart(data["trend"]), dimensions=services.DIMENSIONS, **data)
+    return render_template(
+        "dashboard/index.html",
+        breaches=services.breached_now(now),
+        start=start,
+        end=end,
+        chart=services.trend_chart(data["trend"]),
+        dimensions=services.DIMENSIONS,
+        **data,
+    )
 
 
 @bp.get("/breaches.csv")
@@ -33,8 +41,11 @@ def breaches_csv():
     services.require_manager(current_user)
     now = utcnow()
     name = f"sla-breaches-{to_display_tz(now):%Y%m%d-%H%M}.csv"
-    return Response("\ufeff" + services.breaches_csv(now), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        "\ufeff" + services.breaches_csv(now),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
@@ -47,8 +58,9 @@ def calendar():
         sla.set_business_date(form.day.data, form.kind.data, form.note.data or "")
         flash(_("Saved. New deadlines use it; deadlines already set stay as they are."), "success")
         return redirect(url_for("dashboard.calendar"))
-    return render_template("dashboard/calendar.html", form=form, dates=services.business_dates(),
-                           remove_form=RemoveDateForm())
+    return render_template(
+        "dashboard/calendar.html", form=form, dates=services.business_dates(), remove_form=RemoveDateForm()
+    )
 
 
 @bp.post("/calendar/remove")

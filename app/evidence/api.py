@@ -1,12 +1,13 @@
 """JSON API v1: upload evidence and list a ticket's evidence. Parse, call one service, serialize."""
+
 from __future__ import annotations
 
 from flask import Blueprint, request
 
 from app.auth.tokens import api_user, token_required
 from app.evidence import services
-from app.evidence.uploads import stream_uploads
 from app.evidence.serializers import evidence_json, item_json
+from app.evidence.uploads import stream_uploads
 from app.tickets.services import get_ticket
 
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1")
@@ -31,7 +32,9 @@ def upload(ref: str):
         404: {description: no such ticket (or not yours), content: {application/json: {schema: Error}}}
         409: {description: the ticket is closed, content: {application/json: {schema: Error}}}
         413: {description: too_large (file or ticket limit), content: {application/json: {schema: Error}}}
-        422: {description: invalid (type not accepted, empty, unknown item), content: {application/json: {schema: Error}}}
+        422:
+          description: invalid (type not accepted, empty, unknown item)
+          content: {application/json: {schema: Error}}
     """
     user = api_user()
     ticket = get_ticket(ref, user)
@@ -39,8 +42,9 @@ def upload(ref: str):
     if f is None:
         item = services.answer_item(ticket, request.form.get("item"), request.form.get("answer", ""), user)
         return item_json(item), 200
-    ev = services.attach_evidence(ticket, f.stream, f.filename or "", user,
-                                  item_code=request.form.get("item"), answer=request.form.get("answer"))
+    ev = services.attach_evidence(
+        ticket, f.stream, f.filename or "", user, item_code=request.form.get("item"), answer=request.form.get("answer")
+    )
     return evidence_json(ev), 201
 
 
@@ -57,5 +61,7 @@ def list_evidence(ref: str):
         404: {description: no such ticket (or not yours), content: {application/json: {schema: Error}}}
     """
     ticket = get_ticket(ref, api_user())
-    return {"items": [item_json(i) for i in services.requested_items(ticket)],
-            "evidence": [evidence_json(e) for e in services.evidence_for(ticket)]}
+    return {
+        "items": [item_json(i) for i in services.requested_items(ticket)],
+        "evidence": [evidence_json(e) for e in services.evidence_for(ticket)],
+    }

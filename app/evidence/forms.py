@@ -1,4 +1,5 @@
 """Forms of the evidence partials (Flask-WTF: CSRF on every post)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +24,8 @@ class EvidenceUploadForm(FlaskForm):
 
 class ItemAnswerForm(FlaskForm):
     item = HiddenField(validators=[DataRequired(), Length(max=64)])
-    answer = TextAreaField(_l("Cannot provide it? Tell us why"),
-                           validators=[DataRequired(message=_l("Write why you cannot provide this item.")),
-                                       Length(max=2000)])
+    answer = TextAreaField(
+        _l("Cannot provide it? Tell us why"),
+        validators=[DataRequired(message=_l("Write why you cannot provide this item.")), Length(max=2000)],
+    )
     next = HiddenField()

@@ -1,4 +1,5 @@
 """Wire evidence into the app: workflow checks, storage from config, image pixel limit, template helpers."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -14,6 +15,8 @@ def init_app(app: Flask) -> None:
     app.extensions["evidence_storage"] = storage_from_config(app.config)
     images.set_max_pixels(app.config.get("EVIDENCE_MAX_PIXELS", images.DEFAULT_MAX_PIXELS))
     from app.evidence.panels import register_template_helpers
+
     register_template_helpers(app)
     from app.jobs import register_periodic
+
     register_periodic("evidence_cleanup_staging", "app.evidence.jobs.cleanup_staging", "17 * * * *")

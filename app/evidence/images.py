@@ -5,6 +5,7 @@ DEFAULT_MAX_PIXELS; call ``set_max_pixels()`` (e.g. from create_app, with a conf
 to change it. Images above the limit are refused with EvidenceRejected: Pillow itself
 raises above twice the limit, and ``open_image`` checks the limit exactly.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,8 +37,7 @@ def max_pixels() -> int:
 
 
 def _bomb() -> EvidenceRejected:
-    return EvidenceRejected(_l("The image is too large (more than %(mp)s megapixels).",
-                               mp=_max_pixels // 1_000_000))
+    return EvidenceRejected(_l("The image is too large (more than %(mp)s megapixels).", mp=_max_pixels // 1_000_000))
 
 
 def _damaged() -> EvidenceRejected:
@@ -132,8 +132,9 @@ def sanitized_copy(src_path: str | os.PathLike, dst_path: str | os.PathLike, for
     return fmt
 
 
-def make_thumbnail(src_path: str | os.PathLike, dst_path: str | os.PathLike,
-                   size: tuple[int, int] = (320, 320), format: str = "WEBP") -> tuple[int, int]:
+def make_thumbnail(
+    src_path: str | os.PathLike, dst_path: str | os.PathLike, size: tuple[int, int] = (320, 320), format: str = "WEBP"
+) -> tuple[int, int]:
     """Write a metadata-free thumbnail fitting in *size* (aspect kept) as PNG, JPEG or WEBP.
 
     Return the thumbnail's (width, height).

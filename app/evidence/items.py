@@ -2,6 +2,7 @@
 
 Both run as workflow checks (see hooks.py) inside the transition's transaction.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -28,8 +29,9 @@ def item_hint(item: EvidenceRequestItem) -> str:
 
 
 def current_round(ticket_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.max(EvidenceRequestItem.round), 0))
-                             .where(EvidenceRequestItem.ticket_id == ticket_id))
+    return db.session.scalar(
+        select(func.coalesce(func.max(EvidenceRequestItem.round), 0)).where(EvidenceRequestItem.ticket_id == ticket_id)
+    )
 
 
 def current_items(ticket_id: int) -> list[EvidenceRequestItem]:
@@ -37,9 +39,13 @@ def current_items(ticket_id: int) -> list[EvidenceRequestItem]:
     rnd = current_round(ticket_id)
     if not rnd:
         return []
-    return list(db.session.scalars(select(EvidenceRequestItem).where(
-        EvidenceRequestItem.ticket_id == ticket_id, EvidenceRequestItem.round == rnd)
-        .order_by(EvidenceRequestItem.id)))
+    return list(
+        db.session.scalars(
+            select(EvidenceRequestItem)
+            .where(EvidenceRequestItem.ticket_id == ticket_id, EvidenceRequestItem.round == rnd)
+            .order_by(EvidenceRequestItem.id)
+        )
+    )
 
 
 def find_item(ticket_id: int, code: str | None) -> EvidenceRequestItem | None:
@@ -64,18 +70,20 @@ def _parse_items(raw) -> list[tuple[str, str | None]]:
         if not value:
             continue
         if len(value) > MAX_LABEL:
-            raise Invalid(str(_l("An evidence item is too long (at most %(n)s characters).", n=MAX_LABEL)),
-                          fields={"items": [f"max {MAX_LABEL}"]})
+            raise Invalid(
+                str(_l("An evidence item is too long (at most %(n)s characters).", n=MAX_LABEL)),
+                fields={"items": [f"max {MAX_LABEL}"]},
+            )
         if known_item(value) is not None:
             parsed.setdefault(value, None)
         else:
             parsed.setdefault(free_text_code(value), value)
     if not parsed:
-        raise Invalid(str(_l("Name at least one evidence item to request.")),
-                      fields={"items": [str(_l("Required."))]})
+        raise Invalid(str(_l("Name at least one evidence item to request.")), fields={"items": [str(_l("Required."))]})
     if len(parsed) > MAX_ITEMS:
-        raise Invalid(str(_l("Ask for at most %(n)s items at once.", n=MAX_ITEMS)),
-                      fields={"items": [f"max {MAX_ITEMS}"]})
+        raise Invalid(
+            str(_l("Ask for at most %(n)s items at once.", n=MAX_ITEMS)), fields={"items": [f"max {MAX_ITEMS}"]}
+        )
     return list(parsed.items())
 
 
@@ -84,9 +92,16 @@ def create_request_items(ctx) -> None:
     parsed = _parse_items(ctx.items)
     rnd = current_round(ctx.ticket.id) + 1
     for code, label in parsed:
-        db.session.add(EvidenceRequestItem(
-            ticket_id=ctx.ticket.id, round=rnd, code=code, label=label,
-            requested_by_id=getattr(ctx.user, "id", None), requested_at=ctx.now))
+        db.session.add(
+            EvidenceRequestItem(
+                ticket_id=ctx.ticket.id,
+                round=rnd,
+                code=code,
+                label=label,
+                requested_by_id=getattr(ctx.user, "id", None),
+                requested_at=ctx.now,
+            )
+        )
 
 
 def require_items_provided(ctx) -> None:
@@ -94,5 +109,7 @@ def require_items_provided(ctx) -> None:
     missing = [i for i in current_items(ctx.ticket.id) if i.satisfied_at is None]
     if missing:
         names = "; ".join(item_label(i) for i in missing)
-        raise Invalid(str(_l("Still missing: %(items)s. Upload a file or write why you cannot provide it.",
-                             items=names)), fields={"items": [i.code for i in missing]})
+        raise Invalid(
+            str(_l("Still missing: %(items)s. Upload a file or write why you cannot provide it.", items=names)),
+            fields={"items": [i.code for i in missing]},
+        )

@@ -2,6 +2,7 @@
 facts and the match with the ticket's order. Jobs take ids, reload rows, are idempotent
 (each step runs only while its result is missing) and never raise for bad content.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -102,6 +103,7 @@ def reprocess_pending() -> int:
     from sqlalchemy import select
 
     from app.jobs import enqueue
+
     ids = list(db.session.scalars(select(Evidence.id).where(Evidence.ocr_status == "pending")))
     for evidence_id in ids:
         enqueue(process_evidence, evidence_id)

@@ -1,4 +1,5 @@
 """Evidence files and the items an agent asked for."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -48,18 +49,19 @@ class Evidence(db.Model):
     uploader_role: Mapped[str] = mapped_column(String(20))
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     request_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("evidence_request_items.id", ondelete="SET NULL"), index=True)
+        ForeignKey("evidence_request_items.id", ondelete="SET NULL"), index=True
+    )
     item_code: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     mime: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(10))        # image | pdf | text | video
+    kind: Mapped[str] = mapped_column(String(10))  # image | pdf | text | video
     filename: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(80))
-    safe_key: Mapped[str | None] = mapped_column(String(80))     # metadata-free copy (images)
+    safe_key: Mapped[str | None] = mapped_column(String(80))  # metadata-free copy (images)
     safe_mime: Mapped[str | None] = mapped_column(String(100))
-    thumb_key: Mapped[str | None] = mapped_column(String(80))    # WebP thumbnail (images)
+    thumb_key: Mapped[str | None] = mapped_column(String(80))  # WebP thumbnail (images)
     ocr_status: Mapped[str] = mapped_column(String(20), default="pending")
     ocr_text: Mapped[str | None] = mapped_column(Text)
     facts: Mapped[dict | None] = mapped_column(JSON)

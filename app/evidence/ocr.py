@@ -4,6 +4,7 @@
 Needs the tesseract binary with the chi_sim language (Debian: tesseract-ocr,
 tesseract-ocr-chi-sim) for OCR; ``ocr_available()`` says whether it is there.
 """
+
 from __future__ import annotations
 
 import functools
@@ -108,8 +109,11 @@ _NUM = r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?(?![0-9])"
 _AMOUNTS = [
     re.compile(r"(?:¥|RMB|CNY)\s*" + _NUM, re.IGNORECASE),
     re.compile(r"(?<![0-9.,])" + _NUM + r"\s*元"),
-    re.compile(r"(?:金额|实付款|实付|支付金额|付款金额|订单金额|退款金额|合计|总计|总价|amount|total)"
-               r"\s*[:]?\s*(?:¥|RMB|CNY)?\s*" + _NUM, re.IGNORECASE),
+    re.compile(
+        r"(?:金额|实付款|实付|支付金额|付款金额|订单金额|退款金额|合计|总计|总价|amount|total)"
+        r"\s*[:]?\s*(?:¥|RMB|CNY)?\s*" + _NUM,
+        re.IGNORECASE,
+    ),
 ]
 _TIMESTAMP = re.compile(
     r"(?<![0-9])([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?\s*T?\s*"

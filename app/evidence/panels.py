@@ -1,4 +1,5 @@
 """What the evidence partials show: plain data built for the templates (no rules in Jinja)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,13 +53,20 @@ class TrackerItem:
 def tracker_items(ticket, user) -> dict:
     """Requested items of the current round, each with its files and answer; upload allowed?"""
     files = services.files_by_item(ticket)
-    rows = [TrackerItem(i, item_label(i), item_hint(i), files.get(i.id, []))
-            for i in services.requested_items(ticket)]
+    rows = [TrackerItem(i, item_label(i), item_hint(i), files.get(i.id, [])) for i in services.requested_items(ticket)]
     customer_side = user is not None and user.role not in STAFF_ROLES
-    own = [e for e in services.evidence_for(ticket) if not e.is_staff and e.request_item_id is None] \
-        if customer_side and services.may_see(ticket, user) else []
-    return {"items": rows, "can_upload": customer_side and services.may_upload(ticket, user),
-            "accepted": ACCEPTED_TYPES, "logged_in": user is not None, "other_files": own}
+    own = (
+        [e for e in services.evidence_for(ticket) if not e.is_staff and e.request_item_id is None]
+        if customer_side and services.may_see(ticket, user)
+        else []
+    )
+    return {
+        "items": rows,
+        "can_upload": customer_side and services.may_upload(ticket, user),
+        "accepted": ACCEPTED_TYPES,
+        "logged_in": user is not None,
+        "other_files": own,
+    }
 
 
 @dataclass
@@ -76,17 +84,32 @@ class PanelRow:
 def agent_panel(ticket, user) -> dict:
     """Every file on the ticket with its OCR verdict, and whether `user` may add staff evidence."""
     from app.evidence.ocr import ocr_available
+
     rows = []
     for ev in services.evidence_for(ticket):
         m = ev.match or {}
-        rows.append(PanelRow(ev, str(ORDER_MATCH_TEXT[m["order_no"]]) if m.get("order_no") in ORDER_MATCH_TEXT else None,
-                             str(AMOUNT_MATCH_TEXT[m["amount"]]) if m.get("amount") in AMOUNT_MATCH_TEXT else None,
-                             str(OCR_STATUS_TEXT.get(ev.ocr_status, ev.ocr_status))))
+        rows.append(
+            PanelRow(
+                ev,
+                str(ORDER_MATCH_TEXT[m["order_no"]]) if m.get("order_no") in ORDER_MATCH_TEXT else None,
+                str(AMOUNT_MATCH_TEXT[m["amount"]]) if m.get("amount") in AMOUNT_MATCH_TEXT else None,
+                str(OCR_STATUS_TEXT.get(ev.ocr_status, ev.ocr_status)),
+            )
+        )
     staff = user is not None and user.role in STAFF_ROLES
-    return {"rows": rows, "ocr_available": ocr_available(), "can_upload": staff and services.may_upload(ticket, user),
-            "accepted": ACCEPTED_TYPES, "items": services.requested_items(ticket)}
+    return {
+        "rows": rows,
+        "ocr_available": ocr_available(),
+        "can_upload": staff and services.may_upload(ticket, user),
+        "accepted": ACCEPTED_TYPES,
+        "items": services.requested_items(ticket),
+    }
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(evidence_tracker=tracker_items, evidence_panel=agent_panel,
-                                 evidence_checklist=checklist_for, evidence_item_label=item_label)
+    app.jinja_env.globals.update(
+        evidence_tracker=tracker_items,
+        evidence_panel=agent_panel,
+        evidence_checklist=checklist_for,
+        evidence_item_label=item_label,
+    )

@@ -1,4 +1,5 @@
 """JSON shapes of evidence and requested items (the API contract), and their OpenAPI schemas."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -14,8 +15,15 @@ def _iso(dt):
 
 def evidence_json(ev: Evidence) -> dict:
     return {
-        "id": ev.id, "item": ev.item_code, "staff": ev.is_staff, "filename": ev.filename,
-        "mime": ev.mime, "kind": ev.kind, "size": ev.size, "sha256": ev.sha256, "note": ev.note,
+        "id": ev.id,
+        "item": ev.item_code,
+        "staff": ev.is_staff,
+        "filename": ev.filename,
+        "mime": ev.mime,
+        "kind": ev.kind,
+        "size": ev.size,
+        "sha256": ev.sha256,
+        "note": ev.note,
         "created_at": _iso(ev.created_at),
         "download_url": url_for("evidence.download", evidence_id=ev.id, _external=True),
         "thumbnail_url": url_for("evidence.thumbnail", evidence_id=ev.id, _external=True) if ev.thumb_key else None,
@@ -24,15 +32,23 @@ def evidence_json(ev: Evidence) -> dict:
 
 
 def item_json(item: EvidenceRequestItem) -> dict:
-    return {"code": item.code, "label": item_label(item), "round": item.round, "answer": item.answer,
-            "provided": item.satisfied_at is not None, "requested_at": _iso(item.requested_at)}
+    return {
+        "code": item.code,
+        "label": item_label(item),
+        "round": item.round,
+        "answer": item.answer,
+        "provided": item.satisfied_at is not None,
+        "requested_at": _iso(item.requested_at),
+    }
 
 
 class OcrSchema(Schema):
     status = fields.String(metadata={"enum": ["pending", "done", "unavailable", "failed", "skipped"]})
     facts = fields.Dict(allow_none=True)
-    match = fields.Dict(allow_none=True, metadata={"description": "order_no: exact|fuzzy|mismatch|absent; "
-                                                                  "amount: match|mismatch|absent; matched"})
+    match = fields.Dict(
+        allow_none=True,
+        metadata={"description": "order_no: exact|fuzzy|mismatch|absent; amount: match|mismatch|absent; matched"},
+    )
 
 
 class EvidenceSchema(Schema):
@@ -66,12 +82,20 @@ class EvidenceListSchema(Schema):
 
 
 class EvidenceUploadSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary",
-                                "description": "PNG, JPEG, WebP, GIF, PDF, plain text, MP4, WebM"})
+    file = fields.Raw(
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "PNG, JPEG, WebP, GIF, PDF, plain text, MP4, WebM",
+        }
+    )
     item = fields.String(metadata={"description": "code of the requested item this is for"})
-    answer = fields.String(metadata={"description": "without file: why the item cannot be provided; "
-                                                    "with file: a note"})
+    answer = fields.String(metadata={"description": "without file: why the item cannot be provided; with file: a note"})
 
 
-COMPONENTS = {"Evidence": EvidenceSchema, "EvidenceItem": EvidenceItemSchema, "EvidenceList": EvidenceListSchema,
-              "EvidenceUpload": EvidenceUploadSchema}
+COMPONENTS = {
+    "Evidence": EvidenceSchema,
+    "EvidenceItem": EvidenceItemSchema,
+    "EvidenceList": EvidenceListSchema,
+    "EvidenceUpload": EvidenceUploadSchema,
+}

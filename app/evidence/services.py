@@ -22,6 +22,7 @@ first upload's transaction fails between the other's blob commit and its row com
 cleanup can remove a blob the other row is about to reference. It needs a database failure
 at that exact moment; the blob's hash in the row (and the audit trail) makes it detectable.
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,9 +63,13 @@ def get_storage() -> Storage:
 
 def storage_from_config(config) -> Storage:
     if config.get("STORAGE_BACKEND", "local") == "s3":
-        return make_storage("s3", bucket=config.get("S3_BUCKET"), prefix=config.get("S3_PREFIX") or "",
-                            endpoint_url=config.get("S3_ENDPOINT_URL"),
-                            tmp_dir=config.get("EVIDENCE_TMP_DIR"))
+        return make_storage(
+            "s3",
+            bucket=config.get("S3_BUCKET"),
+            prefix=config.get("S3_PREFIX") or "",
+            endpoint_url=config.get("S3_ENDPOINT_URL"),
+            tmp_dir=config.get("EVIDENCE_TMP_DIR"),
+        )
     return make_storage("local", root=config["EVIDENCE_DIR"])
 
 
@@ -73,6 +78,7 @@ def limits() -> Limits:
 
 
 # --- who may do what -------------------------------------------------------------------
+
 
 def _uploads_as_staff(ticket: Ticket, user) -> bool:
     """True for staff uploads, False for customer-side ones; raises when `user` may not upload."""
@@ -108,20 +114,33 @@ def may_see(ticket: Ticket, user) -> bool:
 
 # --- attach ---------------------------------------------------------------------------
 
+
 def _lock_ticket(ticket: Ticket) -> None:
     """Serialize uploads (limits, audit chain) on one ticket: SELECT … FOR UPDATE (no-op on SQLite)."""
     db.session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
 
 
 def _usage(ticket_id: int) -> tuple[int, int]:
-    row = db.session.execute(select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0))
-                             .where(Evidence.ticket_id == ticket_id, Evidence.is_staff.is_(False))).one()
+    row = db.session.execute(
+        select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0)).where(
+            Evidence.ticket_id == ticket_id, Evidence.is_staff.is_(False)
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 
 def _audit(ticket: Ticket, event: str, user, payload: dict, now) -> None:
-    record_event(ticket, event, ticket.state, ticket.state, actor_id=user.id, actor_role=user.role,
-                 reason=None, payload=payload, at=now)
+    record_event(
+        ticket,
+        event,
+        ticket.state,
+        ticket.state,
+        actor_id=user.id,
+        actor_role=user.role,
+        reason=None,
+        payload=payload,
+        at=now,
+    )
 
 
 def _forget_blob(storage: Storage, key: str, sha256: str) -> None:
@@ -133,8 +152,15 @@ def _forget_blob(storage: Storage, key: str, sha256: str) -> None:
         log.exception("could not clean up blob %s after a failed upload", key)
 
 
-def attach_evidence(ticket: Ticket, stream: BinaryIO | None, filename: str, user, *,
-                    item_code: str | None = None, answer: str | None = None) -> Evidence | None:
+def attach_evidence(
+    ticket: Ticket,
+    stream: BinaryIO | None,
+    filename: str,
+    user,
+    *,
+    item_code: str | None = None,
+    answer: str | None = None,
+) -> Evidence | None:
     """Store an uploaded file as evidence on `ticket`, uploaded by `user`.
 
     `stream` is read in chunks (never whole). `item_code` names the requested item the file
@@ -163,17 +189,41 @@ def attach_evidence(ticket: Ticket, stream: BinaryIO | None, filename: str, user
             blob = staged.commit()
             created = not existed
         now = utcnow()
-        ev = Evidence(ticket_id=ticket.id, uploader_id=user.id, uploader_role=user.role, is_staff=staff,
-                      request_item_id=item.id if item else None, item_code=item.code if item else None,
-                      note=note, sha256=blob.sha256, size=blob.size, mime=detected.mime, kind=detected.kind,
-                      filename=sanitize_filename(filename or "", max_len=200), storage_key=blob.key,
-                      ocr_status="pending" if detected.kind in ("image", "pdf") else "skipped", created_at=now)
+        ev = Evidence(
+            ticket_id=ticket.id,
+            uploader_id=user.id,
+            uploader_role=user.role,
+            is_staff=staff,
+            request_item_id=item.id if item else None,
+            item_code=item.code if item else None,
+            note=note,
+            sha256=blob.sha256,
+            size=blob.size,
+            mime=detected.mime,
+            kind=detected.kind,
+            filename=sanitize_filename(filename or "", max_len=200),
+            storage_key=blob.key,
+            ocr_status="pending" if detected.kind in ("image", "pdf") else "skipped",
+            created_at=now,
+        )
         db.session.add(ev)
         if item is not None and item.satisfied_at is None:
             item.satisfied_at = now
         db.session.flush()
-        _audit(ticket, "evidence_added", user, {"evidence_id": ev.id, "sha256": blob.sha256, "size": blob.size,
-                                                "mime": detected.mime, "item": ev.item_code, "staff": staff}, now)
+        _audit(
+            ticket,
+            "evidence_added",
+            user,
+            {
+                "evidence_id": ev.id,
+                "sha256": blob.sha256,
+                "size": blob.size,
+                "mime": detected.mime,
+                "item": ev.item_code,
+                "staff": staff,
+            },
+            now,
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -193,6 +243,7 @@ def _staged(storage: Storage, stream, lim: Limits) -> Staged:
 
 def _enqueue_processing(evidence_id: int) -> None:
     from app.jobs import enqueue
+
     enqueue("app.evidence.jobs.process_evidence", evidence_id, retry=3 if current_app.config.get("REDIS_URL") else None)
 
 
@@ -207,8 +258,10 @@ def answer_item(ticket: Ticket, item_code: str | None, answer: str, user) -> Evi
     if not answer:
         raise Invalid(str(_l("Write why you cannot provide this item.")), fields={"answer": [str(_l("Required."))]})
     if len(answer) > MAX_NOTE:
-        raise Invalid(str(_l("The answer is too long (at most %(n)s characters).", n=MAX_NOTE)),
-                      fields={"answer": [f"max {MAX_NOTE}"]})
+        raise Invalid(
+            str(_l("The answer is too long (at most %(n)s characters).", n=MAX_NOTE)),
+            fields={"answer": [f"max {MAX_NOTE}"]},
+        )
     try:
         _lock_ticket(ticket)
         now = utcnow()
@@ -224,9 +277,13 @@ def answer_item(ticket: Ticket, item_code: str | None, answer: str, user) -> Evi
 
 # --- reading --------------------------------------------------------------------------
 
+
 def evidence_for(ticket: Ticket) -> list[Evidence]:
-    return list(db.session.scalars(select(Evidence).where(Evidence.ticket_id == ticket.id)
-                                   .order_by(Evidence.created_at, Evidence.id)))
+    return list(
+        db.session.scalars(
+            select(Evidence).where(Evidence.ticket_id == ticket.id).order_by(Evidence.created_at, Evidence.id)
+        )
+    )
 
 
 def get_evidence(evidence_id: int, user) -> Evidence:
@@ -254,4 +311,3 @@ def files_by_item(ticket: Ticket) -> dict[int, list[Evidence]]:
         if ev.request_item_id is not None:
             out.setdefault(ev.request_item_id, []).append(ev)
     return out
-

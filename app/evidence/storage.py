@@ -10,12 +10,13 @@ Keys derive only from the SHA-256 of the content (``ab/cd/abcd…``), never from
 input. Leaving the ``with`` block without commit(), or any exception at any point,
 leaves no temp file and no partial blob.
 """
+
 from __future__ import annotations
 
 import abc
-import io
 import contextlib
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -118,8 +119,7 @@ class Storage(abc.ABC):
                 while chunk := stream.read(CHUNK_SIZE):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise TooLarge(_l("The file is too large (maximum %(mb)s MB).",
-                                          mb=max_bytes // (1024 * 1024)))
+                        raise TooLarge(_l("The file is too large (maximum %(mb)s MB).", mb=max_bytes // (1024 * 1024)))
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
@@ -222,10 +222,19 @@ class LocalStorage(Storage):
 class S3Storage(Storage):
     """Blobs in an S3 (or compatible) bucket under prefix + key; staged in a local tmp dir."""
 
-    def __init__(self, bucket: str, *, prefix: str = "", endpoint_url: str | None = None,
-                 region_name: str | None = None, aws_access_key_id: str | None = None,
-                 aws_secret_access_key: str | None = None, aws_session_token: str | None = None,
-                 tmp_dir: str | os.PathLike | None = None, client=None):
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        tmp_dir: str | os.PathLike | None = None,
+        client=None,
+    ):
         if not bucket:
             raise ValueError("S3 storage needs a bucket")
         self.bucket, self.prefix = bucket, prefix or ""
@@ -233,10 +242,14 @@ class S3Storage(Storage):
         if client is None:
             import boto3
 
-            client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region_name,
-                                  aws_access_key_id=aws_access_key_id,
-                                  aws_secret_access_key=aws_secret_access_key,
-                                  aws_session_token=aws_session_token)
+            client = boto3.client(
+                "s3",
+                endpoint_url=endpoint_url,
+                region_name=region_name,
+                aws_access_key_id=aws_access_key_id,
+                aws_secret_access_key=aws_secret_access_key,
+                aws_session_token=aws_session_token,
+            )
         self.client = client
 
     def _object_key(self, key: str) -> str:
@@ -255,8 +268,12 @@ class S3Storage(Storage):
     def _commit(self, staged: Staged) -> StoredBlob:
         head = self._head(staged.key)
         if head is None or head.get("ContentLength") != staged.size:
-            self.client.upload_file(staged.path, self.bucket, self._object_key(staged.key), ExtraArgs={
-                "ContentType": "application/octet-stream", "Metadata": {"sha256": staged.sha256}})
+            self.client.upload_file(
+                staged.path,
+                self.bucket,
+                self._object_key(staged.key),
+                ExtraArgs={"ContentType": "application/octet-stream", "Metadata": {"sha256": staged.sha256}},
+            )
         return StoredBlob(staged.sha256, staged.size, staged.key)
 
     def open(self, key: str) -> BinaryIO:
@@ -277,7 +294,7 @@ class S3Storage(Storage):
 
 
 def make_storage(kind: str, **opts) -> Storage:
-    """"local" (root=...) or "s3" (bucket=..., prefix, endpoint_url, region_name,
+    """ "local" (root=...) or "s3" (bucket=..., prefix, endpoint_url, region_name,
     aws_access_key_id, aws_secret_access_key, aws_session_token, tmp_dir, client)."""
     if kind == "local":
         return LocalStorage(**opts)

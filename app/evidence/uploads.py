@@ -7,6 +7,7 @@ tmp dir while hashing it, so `attach_evidence` only validates and renames. Memor
 flat (werkzeug's 64 KiB parse buffer); an upload over the size cap stops with TooLarge as
 soon as it passes the cap; temp files not committed are removed at the end of the request.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,7 +17,6 @@ import tempfile
 
 from flask import g, request
 from flask_babel import lazy_gettext as _l
-
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from app.errors import TooLarge
@@ -31,8 +31,13 @@ class _BigBufferParser(FormDataParser):
     """werkzeug's form parser reading the body in PARSE_BUFFER pieces (same code path, fewer turns)."""
 
     def _parse_multipart(self, stream, mimetype, content_length, options):
-        parser = MultiPartParser(stream_factory=self.stream_factory, max_form_memory_size=self.max_form_memory_size,
-                                 max_form_parts=self.max_form_parts, cls=self.cls, buffer_size=PARSE_BUFFER)
+        parser = MultiPartParser(
+            stream_factory=self.stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+            cls=self.cls,
+            buffer_size=PARSE_BUFFER,
+        )
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
             raise ValueError("Missing boundary")
@@ -109,10 +114,12 @@ def discard_staging(exc=None) -> None:
 def stream_uploads(bp, endpoint: str) -> None:
     """Wire `bp` so that `endpoint` streams its files into staging before anything (the CSRF
     check included) parses the body, and any staged upload left uncommitted is discarded."""
+
     @bp.url_value_preprocessor
     def _stream(request_endpoint, values):
         if request_endpoint == endpoint:
-            from app.evidence import services   # services imports this module
+            from app.evidence import services  # services imports this module
+
             stream_uploads_to_staging(services.get_storage(), services.limits().stream_cap)
 
     bp.teardown_request(discard_staging)

@@ -7,6 +7,7 @@ strict decode for text), and any file that is also a zip archive is refused — 
 what catches polyglots such as a PNG or PDF with a zip appended. The file name is never
 consulted. Pure module: no Flask app, no database.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -67,8 +68,14 @@ _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application
 _PILLOW_FORMAT = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP", "image/gif": "GIF"}
 # Text-like types that browsers render or execute: never accepted as "plain text".
 _MARKUP_MIMES = {
-    "text/html", "application/xhtml+xml", "text/xml", "application/xml", "image/svg+xml",
-    "text/x-php", "application/javascript", "text/javascript",
+    "text/html",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "image/svg+xml",
+    "text/x-php",
+    "application/javascript",
+    "text/javascript",
 }
 # After BOM/whitespace: what browsers sniff as HTML/XML (WHATWG list + svg, php) or a shebang.
 _MARKUP_START = re.compile(
@@ -85,7 +92,7 @@ def _unsupported() -> EvidenceRejected:
 
 
 def detector_name() -> str:
-    """"libmagic" when python-magic/libmagic is usable, else "puremagic" (for logs and health checks)."""
+    """ "libmagic" when python-magic/libmagic is usable, else "puremagic" (for logs and health checks)."""
     return "libmagic" if _magic is not None else "puremagic"
 
 
@@ -124,8 +131,12 @@ def sniff(path: str | os.PathLike) -> DetectedType:
     else:
         raise _unsupported()
     if zipfile.is_zipfile(path):  # e.g. PNG/PDF + appended zip (GIFAR-style polyglot)
-        raise EvidenceRejected(_l("The file also contains an archive, which is not accepted. "
-                                  "Accepted types: %(types)s.", types=ACCEPTED_TYPES))
+        raise EvidenceRejected(
+            _l(
+                "The file also contains an archive, which is not accepted. Accepted types: %(types)s.",
+                types=ACCEPTED_TYPES,
+            )
+        )
     return detected
 
 
@@ -143,9 +154,8 @@ def _verify_binary(path: str, detected: DetectedType, size: int) -> None:
     elif detected.mime == "video/mp4":
         if head[4:8] != b"ftyp":
             raise EvidenceRejected(_l("The video file is damaged or not a real MP4."))
-    elif detected.mime == "video/webm":
-        if not head.startswith(b"\x1a\x45\xdf\xa3") or b"webm" not in head:
-            raise EvidenceRejected(_l("The video file is damaged or not a real WebM."))
+    elif detected.mime == "video/webm" and (not head.startswith(b"\x1a\x45\xdf\xa3") or b"webm" not in head):
+        raise EvidenceRejected(_l("The video file is damaged or not a real WebM."))
 
 
 def _verify_text(path: str, named_text: bool) -> None:
@@ -159,11 +169,13 @@ def _verify_text(path: str, named_text: bool) -> None:
     else:
         if not named_text:
             raise _unsupported()
-        raise EvidenceRejected(_l("Text files must be UTF-8 or GB18030 plain text. Accepted types: %(types)s.",
-                                  types=ACCEPTED_TYPES))
+        raise EvidenceRejected(
+            _l("Text files must be UTF-8 or GB18030 plain text. Accepted types: %(types)s.", types=ACCEPTED_TYPES)
+        )
     if _MARKUP_START.match(start):
-        raise EvidenceRejected(_l("HTML, SVG, XML and script files are not accepted. "
-                                  "Accepted types: %(types)s.", types=ACCEPTED_TYPES))
+        raise EvidenceRejected(
+            _l("HTML, SVG, XML and script files are not accepted. Accepted types: %(types)s.", types=ACCEPTED_TYPES)
+        )
 
 
 def _decode_all(path: str, encoding: str) -> str:
@@ -217,8 +229,12 @@ class Limits:
     @classmethod
     def from_config(cls, config: Mapping) -> Limits:
         """Build from app.config's EVIDENCE_* keys (missing keys keep the defaults)."""
-        keys = {"max_file_bytes": "EVIDENCE_MAX_FILE_BYTES", "max_video_bytes": "EVIDENCE_MAX_VIDEO_BYTES",
-                "max_files_per_ticket": "EVIDENCE_MAX_FILES", "max_bytes_per_ticket": "EVIDENCE_MAX_TICKET_BYTES"}
+        keys = {
+            "max_file_bytes": "EVIDENCE_MAX_FILE_BYTES",
+            "max_video_bytes": "EVIDENCE_MAX_VIDEO_BYTES",
+            "max_files_per_ticket": "EVIDENCE_MAX_FILES",
+            "max_bytes_per_ticket": "EVIDENCE_MAX_TICKET_BYTES",
+        }
         return cls(**{field: int(config[key]) for field, key in keys.items() if key in config})
 
     @property
@@ -240,12 +256,17 @@ class Limits:
         if ticket_files + 1 > self.max_files_per_ticket:
             raise EvidenceRejected(_l("A ticket can hold at most %(n)s files.", n=self.max_files_per_ticket))
         if ticket_bytes + size > self.max_bytes_per_ticket:
-            raise TooLarge(_l("The ticket's evidence would exceed %(mb)s MB in total.",
-                              mb=self.max_bytes_per_ticket // (1024 * 1024)))
+            raise TooLarge(
+                _l(
+                    "The ticket's evidence would exceed %(mb)s MB in total.",
+                    mb=self.max_bytes_per_ticket // (1024 * 1024),
+                )
+            )
 
 
-def check_upload(path: str | os.PathLike, size: int, limits: Limits, *,
-                 ticket_files: int = 0, ticket_bytes: int = 0) -> DetectedType:
+def check_upload(
+    path: str | os.PathLike, size: int, limits: Limits, *, ticket_files: int = 0, ticket_bytes: int = 0
+) -> DetectedType:
     """sniff() + Limits.check(): the whole verdict on a staged upload."""
     detected = sniff(path)
     limits.check(detected, size, ticket_files=ticket_files, ticket_bytes=ticket_bytes)

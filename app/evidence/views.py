@@ -1,4 +1,5 @@
 """Evidence pages: serve files to those allowed, take uploads and answers from the partials' forms."""
+
 from __future__ import annotations
 
 import os
@@ -24,12 +25,19 @@ def download_name(filename: str, mime: str) -> str:
     """The stored (sanitized) name, its extension forced to the type found in the content."""
     stem, ext = os.path.splitext(filename or "file")
     want = _EXT.get(mime, "bin")
-    return filename if ext.lower().lstrip(".") in (want, "jpeg" if want == "jpg" else want) else f"{stem or 'file'}.{want}"
+    return (
+        filename if ext.lower().lstrip(".") in (want, "jpeg" if want == "jpg" else want) else f"{stem or 'file'}.{want}"
+    )
 
 
 def _send(key: str, mime: str, name: str, *, inline: bool = False):
-    resp = send_file(services.open_blob(key), mimetype=mime, as_attachment=not inline,
-                     download_name=download_name(name, mime), max_age=0)
+    resp = send_file(
+        services.open_blob(key),
+        mimetype=mime,
+        as_attachment=not inline,
+        download_name=download_name(name, mime),
+        max_age=0,
+    )
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = FILE_CSP
     resp.headers["Cache-Control"] = "private, no-store"
@@ -79,8 +87,14 @@ def upload(ref: str):
     if form.validate_on_submit():
         f = form.file.data
         try:
-            services.attach_evidence(ticket, f.stream, f.filename or "", current_user,
-                                     item_code=form.item.data or None, answer=form.note.data)
+            services.attach_evidence(
+                ticket,
+                f.stream,
+                f.filename or "",
+                current_user,
+                item_code=form.item.data or None,
+                answer=form.note.data,
+            )
             flash(_("File received."), "success")
         except DomainError as exc:
             flash(str(exc.message), "error")

@@ -4,6 +4,7 @@ A batch is claimed with one conditional UPDATE (emailed_at IS NULL → now) and 
 before sending, so two runs never mail the same row; a failed send releases the row again
 for a retry ten minutes later. Without SMTP_HOST the mail is only logged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,12 +26,21 @@ N = Notification.__table__
 
 
 def _claim(now: datetime) -> list[int]:
-    pending = (select(N.c.id).where(N.c.emailed_at.is_(None), N.c.email_due_at <= now)
-               .order_by(N.c.email_due_at).limit(BATCH))
+    pending = (
+        select(N.c.id).where(N.c.emailed_at.is_(None), N.c.email_due_at <= now).order_by(N.c.email_due_at).limit(BATCH)
+    )
     if db.engine.dialect.name == "postgresql":
         pending = pending.with_for_update(skip_locked=True)
-    rows = db.session.execute(update(N).where(N.c.id.in_(pending.scalar_subquery()), N.c.emailed_at.is_(None))
-                              .values(emailed_at=now).returning(N.c.id)).scalars().all()
+    rows = (
+        db.session.execute(
+            update(N)
+            .where(N.c.id.in_(pending.scalar_subquery()), N.c.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .returning(N.c.id)
+        )
+        .scalars()
+        .all()
+    )
     db.session.commit()
     return list(rows)
 
@@ -56,8 +66,9 @@ def send_due_emails(now: datetime | None = None) -> int:
     now = now or utcnow()
     sent = 0
     while ids := _claim(now):
-        rows = db.session.execute(select(Notification, User.email).join(User, User.id == Notification.user_id)
-                                  .where(Notification.id.in_(ids))).all()
+        rows = db.session.execute(
+            select(Notification, User.email).join(User, User.id == Notification.user_id).where(Notification.id.in_(ids))
+        ).all()
         failed = []
         for note, email in rows:
             try:
@@ -67,8 +78,9 @@ def send_due_emails(now: datetime | None = None) -> int:
                 log.exception("mail to %s failed; retrying later", email)
                 failed.append(note.id)
         if failed:
-            db.session.execute(update(N).where(N.c.id.in_(failed))
-                               .values(emailed_at=None, email_due_at=now + timedelta(minutes=10)))
+            db.session.execute(
+                update(N).where(N.c.id.in_(failed)).values(emailed_at=None, email_due_at=now + timedelta(minutes=10))
+            )
             db.session.commit()
         if len(ids) < BATCH:
             break

@@ -1,4 +1,5 @@
 """The logged-in user's notifications (in-app list, mark all read)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for

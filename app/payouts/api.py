@@ -1,4 +1,5 @@
 """JSON API v1 for the finance desk: pay a ticket (idempotent) and read its payout."""
+
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -37,10 +38,19 @@ COMPONENTS = {"Payout": PayoutSchema, "PayRequest": PayRequestSchema}
 
 def payout_json(payout: Payout) -> dict:
     iso = lambda dt: dt.isoformat() if dt else None  # noqa: E731
-    return {"id": payout.id, "ticket_ref": payout.ticket.ref, "amount_cents": payout.amount_cents,
-            "channel": payout.channel, "status": payout.status, "reference": payout.gateway_reference,
-            "manual": payout.manual, "attempts": payout.attempts, "last_error": payout.last_error,
-            "created_at": iso(payout.created_at), "succeeded_at": iso(payout.succeeded_at)}
+    return {
+        "id": payout.id,
+        "ticket_ref": payout.ticket.ref,
+        "amount_cents": payout.amount_cents,
+        "channel": payout.channel,
+        "status": payout.status,
+        "reference": payout.gateway_reference,
+        "manual": payout.manual,
+        "attempts": payout.attempts,
+        "last_error": payout.last_error,
+        "created_at": iso(payout.created_at),
+        "succeeded_at": iso(payout.succeeded_at),
+    }
 
 
 @bp.post("/tickets/<ref>/payout")

@@ -1,7 +1,8 @@
 """Finance desk forms. Field shapes only; payout and workflow rules live in the services."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,7 +23,7 @@ def to_utc(local: datetime | None) -> datetime | None:
     """A naive datetime typed in TZ_DISPLAY (Asia/Shanghai) → aware UTC."""
     if local is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(current_app.config["TZ_DISPLAY"])).astimezone(timezone.utc)
+    return local.replace(tzinfo=ZoneInfo(current_app.config["TZ_DISPLAY"])).astimezone(UTC)
 
 
 class PayForm(FlaskForm):
@@ -34,8 +35,9 @@ class RetryForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
-    reason = TextAreaField(_l("What is wrong"), validators=[DataRequired(_l("A reason is required.")),
-                                                           Length(max=2000)])
+    reason = TextAreaField(
+        _l("What is wrong"), validators=[DataRequired(_l("A reason is required.")), Length(max=2000)]
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -44,13 +46,17 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class IncidentForm(FlaskForm):
-    starts_at = DateTimeLocalField(_l("Start (Beijing time)"), format="%Y-%m-%dT%H:%M",
-                                   validators=[DataRequired(_l("Required."))])
-    ends_at = DateTimeLocalField(_l("End (Beijing time, empty while it lasts)"), format="%Y-%m-%dT%H:%M",
-                                 validators=[Optional()])
-    product_types = MultiCheckboxField(_l("Affected product types"),
-                                       choices=[SelectChoice(t, PRODUCT_TYPE_LABELS[t]) for t in PRODUCT_TYPES],
-                                       validators=[DataRequired(_l("Choose at least one."))])
+    starts_at = DateTimeLocalField(
+        _l("Start (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_l("Required."))]
+    )
+    ends_at = DateTimeLocalField(
+        _l("End (Beijing time, empty while it lasts)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    product_types = MultiCheckboxField(
+        _l("Affected product types"),
+        choices=[SelectChoice(t, PRODUCT_TYPE_LABELS[t]) for t in PRODUCT_TYPES],
+        validators=[DataRequired(_l("Choose at least one."))],
+    )
     note = TextAreaField(_l("What happened"), validators=[DataRequired(_l("Required.")), Length(max=2000)])
 
     def validate_ends_at(self, field) -> None:
@@ -59,8 +65,9 @@ class IncidentForm(FlaskForm):
 
 
 class EndIncidentForm(FlaskForm):
-    ends_at = DateTimeLocalField(_l("End (Beijing time)"), format="%Y-%m-%dT%H:%M",
-                                 validators=[DataRequired(_l("Required."))])
+    ends_at = DateTimeLocalField(
+        _l("End (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_l("Required."))]
+    )
 
 
 class ReportRangeForm(FlaskForm):

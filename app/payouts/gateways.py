@@ -29,6 +29,7 @@ provider's query API. Then point the channel at it, without code changes elsewhe
 `PAYOUT_GATEWAYS="alipay=mypkg.alipay:AlipayGateway,wechat=mypkg.wechat:WechatGateway"`.
 Channels not named there use the defaults below (balance ledger; simulator for the rest).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -62,7 +63,7 @@ class PayoutRequest:
 
 @dataclass(frozen=True)
 class GatewayResult:
-    status: str                      # "succeeded" | "declined"
+    status: str  # "succeeded" | "declined"
     reference: str | None = None
     error: str | None = None
 
@@ -92,14 +93,22 @@ class BalanceGateway:
         found = self.lookup(req.idempotency_key)
         if found is not None:
             return found
-        db.session.add(BalanceLedger(user_id=req.customer_id, amount_cents=req.amount_cents,
-                                     payout_id=req.payout_id, note=f"refund payout {req.payout_id}"))
+        db.session.add(
+            BalanceLedger(
+                user_id=req.customer_id,
+                amount_cents=req.amount_cents,
+                payout_id=req.payout_id,
+                note=f"refund payout {req.payout_id}",
+            )
+        )
         return GatewayResult("succeeded", reference=f"BAL-{req.payout_id:08d}")
 
     def lookup(self, idempotency_key: str) -> GatewayResult | None:
         payout_id = db.session.scalar(
-            select(BalanceLedger.payout_id).join(Payout, Payout.id == BalanceLedger.payout_id)
-            .where(Payout.idempotency_key == idempotency_key))
+            select(BalanceLedger.payout_id)
+            .join(Payout, Payout.id == BalanceLedger.payout_id)
+            .where(Payout.idempotency_key == idempotency_key)
+        )
         return GatewayResult("succeeded", reference=f"BAL-{payout_id:08d}") if payout_id else None
 
 
@@ -131,23 +140,37 @@ class SimulatedGateway:
         if random.random() < float(self.config.get("PAYOUT_SIM_FAILURE_RATE", 0)):
             raise GatewayUnavailable("simulated: gateway timeout")
         reference = f"{self.PREFIX.get(self.name, 'SIM')}-{secrets.token_hex(8).upper()}"
-        with db.engine.begin() as conn:     # the gateway's own transaction, not the caller's
-            insert_ignoring_conflict(conn, SimulatedCharge.__table__, {
-                "idempotency_key": req.idempotency_key, "channel": self.name,
-                "amount_cents": req.amount_cents, "reference": reference}, ["idempotency_key"])
-            stored = conn.scalar(select(SimulatedCharge.reference)
-                                 .where(SimulatedCharge.idempotency_key == req.idempotency_key))
+        with db.engine.begin() as conn:  # the gateway's own transaction, not the caller's
+            insert_ignoring_conflict(
+                conn,
+                SimulatedCharge.__table__,
+                {
+                    "idempotency_key": req.idempotency_key,
+                    "channel": self.name,
+                    "amount_cents": req.amount_cents,
+                    "reference": reference,
+                },
+                ["idempotency_key"],
+            )
+            stored = conn.scalar(
+                select(SimulatedCharge.reference).where(SimulatedCharge.idempotency_key == req.idempotency_key)
+            )
         return GatewayResult("succeeded", reference=stored)
 
     def lookup(self, idempotency_key: str) -> GatewayResult | None:
         with db.engine.connect() as conn:
-            ref = conn.scalar(select(SimulatedCharge.reference)
-                              .where(SimulatedCharge.idempotency_key == idempotency_key))
+            ref = conn.scalar(
+                select(SimulatedCharge.reference).where(SimulatedCharge.idempotency_key == idempotency_key)
+            )
         return GatewayResult("succeeded", reference=ref) if ref else None
 
 
-DEFAULTS = {"balance": BalanceGateway, "alipay": SimulatedGateway, "wechat": SimulatedGateway,
-            "bank_card": SimulatedGateway}
+DEFAULTS = {
+    "balance": BalanceGateway,
+    "alipay": SimulatedGateway,
+    "wechat": SimulatedGateway,
+    "bank_card": SimulatedGateway,
+}
 
 
 def _overrides(spec: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
 """Wire payouts and fast-track rules into the workflow: checks, auto-pay, the reconcile job."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -3,6 +3,7 @@
 Orders paid inside an incident window for an affected product type skip evidence
 (the `incident` fast-track rule in app/workflow/policies.py).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,16 +30,24 @@ def _check_window(starts_at: datetime, ends_at: datetime | None) -> None:
         raise Invalid(str(_l("The end must be after the start.")), fields={"ends_at": ["after starts_at"]})
 
 
-def declare_incident(starts_at: datetime, ends_at: datetime | None, product_types: list[str], note: str,
-                     actor: User) -> Incident:
+def declare_incident(
+    starts_at: datetime, ends_at: datetime | None, product_types: list[str], note: str, actor: User
+) -> Incident:
     _require_manager(actor)
     _check_window(starts_at, ends_at)
     types = [t for t in PRODUCT_TYPES if t in set(product_types or [])]
     if not types or len(types) != len(set(product_types)):
-        raise Invalid(str(_l("Choose the affected product types.")),
-                      fields={"product_types": [f"some of {', '.join(PRODUCT_TYPES)}"]})
-    incident = Incident(starts_at=starts_at, ends_at=ends_at, product_types=types,
-                        note=(note or "").strip()[:2000], declared_by_id=actor.id)
+        raise Invalid(
+            str(_l("Choose the affected product types.")),
+            fields={"product_types": [f"some of {', '.join(PRODUCT_TYPES)}"]},
+        )
+    incident = Incident(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        product_types=types,
+        note=(note or "").strip()[:2000],
+        declared_by_id=actor.id,
+    )
     db.session.add(incident)
     db.session.commit()
     return incident

@@ -13,6 +13,7 @@ A crash between 2 and 3 leaves the payout pending (in-process error) or processi
 worker); the rq retry or `reconcile_payouts` runs it again with the same key, and the
 gateway answers with the first result instead of paying again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,6 @@ from app.jobs import enqueue
 from app.payouts.gateways import GatewayResult, GatewayUnavailable, PayoutRequest, get_gateway
 from app.payouts.models import Payout
 from app.payouts.services import lock_ticket, notify_paid, request_for
-from app.tickets.models import Ticket
 from app.types import utcnow
 from app.workflow.service import apply_event
 
@@ -46,16 +46,22 @@ def claim_payout(payout_id: int) -> PayoutRequest | None:
     ticket = lock_ticket(payout.ticket_id)
     if ticket.state != "finance":
         # The ticket moved on (returned to review after a failure): nothing to pay any more.
-        db.session.execute(update(Payout).where(Payout.id == payout_id, Payout.status == "pending")
-                           .values(status="cancelled", updated_at=now))
+        db.session.execute(
+            update(Payout)
+            .where(Payout.id == payout_id, Payout.status == "pending")
+            .values(status="cancelled", updated_at=now)
+        )
         db.session.commit()
         return None
     claimed = db.session.execute(
-        update(Payout).where(Payout.id == payout_id, or_(
-            Payout.status == "pending",
-            and_(Payout.status == "processing", Payout.claimed_at < _stuck_before())))
+        update(Payout)
+        .where(
+            Payout.id == payout_id,
+            or_(Payout.status == "pending", and_(Payout.status == "processing", Payout.claimed_at < _stuck_before())),
+        )
         .values(status="processing", attempts=Payout.attempts + 1, claimed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if claimed != 1:
         db.session.rollback()
         return None
@@ -78,7 +84,7 @@ def execute_payout(payout_id: int) -> str:
             return _transient_failure(req, str(exc))
     try:
         if gateway.instant:
-            result = gateway.pay(req)     # its ledger row commits with the payout and the ticket
+            result = gateway.pay(req)  # its ledger row commits with the payout and the ticket
         return record_result(req, result)
     except Exception as exc:
         db.session.rollback()
@@ -92,7 +98,7 @@ def record_result(req: PayoutRequest, result: GatewayResult) -> str:
     ticket = lock_ticket(req.ticket_id)
     payout = db.session.get(Payout, req.payout_id, with_for_update=True, populate_existing=True)
     if payout.status != "processing" or payout.idempotency_key != req.idempotency_key:
-        db.session.rollback()           # someone else (a reconcile run) recorded it already
+        db.session.rollback()  # someone else (a reconcile run) recorded it already
         return "skipped"
     payout.updated_at = now
     if not result.succeeded:
@@ -103,19 +109,29 @@ def record_result(req: PayoutRequest, result: GatewayResult) -> str:
     payout.status, payout.gateway_reference, payout.succeeded_at = "succeeded", result.reference, now
     payout.last_error = None
     notify_paid(ticket, payout)
-    apply_event(ticket, "pay", None, now=now, payload={
-        "payout_id": payout.id, "reference": result.reference, "channel": payout.channel,
-        "amount_cents": payout.amount_cents})
+    apply_event(
+        ticket,
+        "pay",
+        None,
+        now=now,
+        payload={
+            "payout_id": payout.id,
+            "reference": result.reference,
+            "channel": payout.channel,
+            "amount_cents": payout.amount_cents,
+        },
+    )
     return "succeeded"
 
 
 def _release(req: PayoutRequest, error: str) -> None:
     """processing → pending (ours only), keeping the error for finance; committed."""
-    db.session.execute(update(Payout).where(
-        Payout.id == req.payout_id, Payout.status == "processing",
-        Payout.idempotency_key == req.idempotency_key)
+    db.session.execute(
+        update(Payout)
+        .where(Payout.id == req.payout_id, Payout.status == "processing", Payout.idempotency_key == req.idempotency_key)
         .values(status="pending", last_error=error[:2000], updated_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -123,16 +139,22 @@ def _transient_failure(req: PayoutRequest, error: str) -> str:
     payout = db.session.get(Payout, req.payout_id, populate_existing=True)
     if payout.attempts < current_app.config["PAYOUT_MAX_ATTEMPTS"]:
         _release(req, error)
-        raise GatewayUnavailable(error)          # rq retries with backoff
+        raise GatewayUnavailable(error)  # rq retries with backoff
     found = get_gateway(req.channel).lookup(req.idempotency_key)
     if found is not None:
         return record_result(req, found)
-    db.session.execute(update(Payout).where(
-        Payout.id == req.payout_id, Payout.status == "processing",
-        Payout.idempotency_key == req.idempotency_key)
-        .values(status="failed", failure_kind="exhausted", failed_at=utcnow(), updated_at=utcnow(),
-                last_error=f"gave up after {payout.attempts} attempts: {error}"[:2000])
-        .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Payout)
+        .where(Payout.id == req.payout_id, Payout.status == "processing", Payout.idempotency_key == req.idempotency_key)
+        .values(
+            status="failed",
+            failure_kind="exhausted",
+            failed_at=utcnow(),
+            updated_at=utcnow(),
+            last_error=f"gave up after {payout.attempts} attempts: {error}"[:2000],
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return "failed"
 
@@ -140,9 +162,19 @@ def _transient_failure(req: PayoutRequest, error: str) -> str:
 def reconcile_payouts() -> int:
     """Periodic: re-run payouts stuck in processing (dead worker) or left pending (lost job)."""
     cutoff = _stuck_before()
-    ids = list(db.session.scalars(select(Payout.id).where(or_(
-        and_(Payout.status == "processing", Payout.claimed_at < cutoff),
-        and_(Payout.status == "pending", Payout.updated_at < cutoff))).order_by(Payout.id).limit(500)))
+    ids = list(
+        db.session.scalars(
+            select(Payout.id)
+            .where(
+                or_(
+                    and_(Payout.status == "processing", Payout.claimed_at < cutoff),
+                    and_(Payout.status == "pending", Payout.updated_at < cutoff),
+                )
+            )
+            .order_by(Payout.id)
+            .limit(500)
+        )
+    )
     db.session.commit()
     for payout_id in ids:
         enqueue(execute_payout, payout_id, retry=current_app.config["PAYOUT_RETRIES"])

@@ -1,6 +1,7 @@
 """Payouts (one per approved ticket), the customers' balance ledger, platform incidents,
 and the simulated gateway's "remote" record of charges.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,7 +33,7 @@ class Payout(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     gateway_reference: Mapped[str | None] = mapped_column(String(120))
-    manual: Mapped[bool] = mapped_column(default=False)      # recorded by finance, paid outside
+    manual: Mapped[bool] = mapped_column(default=False)  # recorded by finance, paid outside
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     # "declined": the gateway refused (no money moved); "exhausted": retries ran out on
@@ -72,7 +73,7 @@ class Incident(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # None: still going on
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still going on
     product_types: Mapped[list] = mapped_column(JSON, default=list)
     note: Mapped[str] = mapped_column(Text, default="")
     declared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

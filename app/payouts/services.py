@@ -11,13 +11,16 @@ paid twice, whichever path is taken.
 
 Lock order everywhere: the ticket row first, then its payout row.
 """
+
 from __future__ import annotations
 
 import logging
 import secrets
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.models import User
@@ -57,8 +60,7 @@ def lock_ticket(ticket_id: int) -> Ticket | None:
 
 def _lock_ticket(ticket_id: int) -> tuple[str, int]:
     """Lock the ticket row (first, always) and return its committed (state, version)."""
-    row = db.session.execute(select(Ticket.state, Ticket.version).where(Ticket.id == ticket_id)
-                             .with_for_update()).one()
+    row = db.session.execute(select(Ticket.state, Ticket.version).where(Ticket.id == ticket_id).with_for_update()).one()
     return row.state, row.version
 
 
@@ -71,6 +73,7 @@ def _enqueue_execute(payout_id: int) -> None:
     """Queue the job (after the commit). If the queue is down, the payout stays pending and
     `reconcile_payouts` queues it later: the Pay itself is durable."""
     from app.payouts.jobs import execute_payout
+
     try:
         enqueue(execute_payout, payout_id, retry=current_app.config["PAYOUT_RETRIES"])
     except Exception:
@@ -87,26 +90,48 @@ def _gateway_already_paid(payout: Payout) -> bool:
 def request_payout(ticket_id: int, actor: User | None, channel: str | None = None) -> Payout:
     """Finance pressed Pay (actor None: auto-pay). Idempotent: every call converges on one row."""
     _require_finance(actor)
-    ticket = lock_ticket(ticket_id)          # lock order: the ticket first, then its payout
+    ticket = lock_ticket(ticket_id)  # lock order: the ticket first, then its payout
     if ticket is None:
         raise NotFound(str(_l("No such ticket.")))
     if ticket.state != "finance" or not ticket.approved_amount_cents:
         db.session.rollback()
-        raise NotAllowed(str(_l("Only approved tickets waiting for finance can be paid.")),
-                         allowed_events=allowed_events(ticket, actor))
+        raise NotAllowed(
+            str(_l("Only approved tickets waiting for finance can be paid.")),
+            allowed_events=allowed_events(ticket, actor),
+        )
     order = ticket.order
     channel = channel or order.payment_channel
     if channel not in (order.payment_channel, "balance"):
         db.session.rollback()
-        raise Invalid(str(_l("Refunds go back to the original channel or to the platform balance.")),
-                      fields={"channel": [order.payment_channel, "balance"]})
+        raise Invalid(
+            str(_l("Refunds go back to the original channel or to the platform balance.")),
+            fields={"channel": [order.payment_channel, "balance"]},
+        )
     now = utcnow()
-    created = insert_ignoring_conflict(db.session, Payout.__table__, {
-        "ticket_id": ticket.id, "customer_id": ticket.customer_id, "amount_cents": ticket.approved_amount_cents,
-        "channel": channel, "status": "pending", "idempotency_key": new_key(), "manual": False, "attempts": 0,
-        "requested_by_id": getattr(actor, "id", None), "created_at": now, "updated_at": now}, ["ticket_id"]) == 1
-    payout = db.session.scalar(select(Payout).where(Payout.ticket_id == ticket.id)
-                               .with_for_update().execution_options(populate_existing=True))
+    created = (
+        insert_ignoring_conflict(
+            db.session,
+            Payout.__table__,
+            {
+                "ticket_id": ticket.id,
+                "customer_id": ticket.customer_id,
+                "amount_cents": ticket.approved_amount_cents,
+                "channel": channel,
+                "status": "pending",
+                "idempotency_key": new_key(),
+                "manual": False,
+                "attempts": 0,
+                "requested_by_id": getattr(actor, "id", None),
+                "created_at": now,
+                "updated_at": now,
+            },
+            ["ticket_id"],
+        )
+        == 1
+    )
+    payout = db.session.scalar(
+        select(Payout).where(Payout.ticket_id == ticket.id).with_for_update().execution_options(populate_existing=True)
+    )
     restarted = False
     if not created and payout.status in ("failed", "cancelled"):
         _restart(payout, ticket, channel, actor)
@@ -156,6 +181,7 @@ def return_to_review(ticket_id: int, actor: User, reason: str) -> Ticket:
 
 # --- workflow checks (registered in hooks.init_app) ------------------------------------------
 
+
 def _locked(ctx: EventContext) -> Payout | None:
     state, version = _lock_ticket(ctx.ticket.id)
     if state != "finance" or version != ctx.ticket.version:
@@ -166,9 +192,13 @@ def _locked(ctx: EventContext) -> Payout | None:
 def check_pay(ctx: EventContext) -> None:
     """`pay` closes exactly one Payout: the job's succeeded one, or a manual one made here."""
     payout = _locked(ctx)
-    if ctx.payload.get("payout_id") is not None:      # the payout job closing its own payout
-        if ctx.role != "system" or payout is None or payout.status != "succeeded" \
-                or payout.id != ctx.payload["payout_id"]:
+    if ctx.payload.get("payout_id") is not None:  # the payout job closing its own payout
+        if (
+            ctx.role != "system"
+            or payout is None
+            or payout.status != "succeeded"
+            or payout.id != ctx.payload["payout_id"]
+        ):
             raise Invalid(str(_l("Only the payout job closes a gateway payout.")))
         return
     if payout is not None and (payout.status in ACTIVE or _gateway_already_paid(payout)):
@@ -176,8 +206,10 @@ def check_pay(ctx: EventContext) -> None:
     ticket = ctx.ticket
     channel = ctx.payload.get("channel") or ticket.order.payment_channel
     if channel not in (ticket.order.payment_channel, "balance"):
-        raise Invalid(str(_l("Refunds go back to the original channel or to the platform balance.")),
-                      fields={"channel": [ticket.order.payment_channel, "balance"]})
+        raise Invalid(
+            str(_l("Refunds go back to the original channel or to the platform balance.")),
+            fields={"channel": [ticket.order.payment_channel, "balance"]},
+        )
     reference = (str(ctx.payload.get("reference") or "") or ctx.reason or "").strip()[:120] or None
     if payout is None:
         payout = Payout(ticket_id=ticket.id, customer_id=ticket.customer_id, created_at=ctx.now)
@@ -204,19 +236,24 @@ def check_return_to_review(ctx: EventContext) -> None:
 
 
 def request_for(payout: Payout) -> PayoutRequest:
-    return PayoutRequest(payout.id, payout.ticket_id, payout.customer_id, payout.channel,
-                         payout.amount_cents, payout.idempotency_key)
+    return PayoutRequest(
+        payout.id, payout.ticket_id, payout.customer_id, payout.channel, payout.amount_cents, payout.idempotency_key
+    )
 
 
 def notify_paid(ticket: Ticket, payout: Payout) -> None:
     """Tell the customer, in their language (added to the caller's transaction)."""
     from app.i18n import money
     from app.tickets.labels import CHANNEL_LABELS
+
     customer = db.session.get(User, ticket.customer_id)
     with force_locale(customer.locale or "zh_Hans_CN"):
         title = _("Your refund for %(ref)s has been paid", ref=ticket.ref)
-        body = _("%(amount)s was sent to %(channel)s.", amount=money(payout.amount_cents),
-                 channel=str(CHANNEL_LABELS.get(payout.channel, payout.channel)))
+        body = _(
+            "%(amount)s was sent to %(channel)s.",
+            amount=money(payout.amount_cents),
+            channel=str(CHANNEL_LABELS.get(payout.channel, payout.channel)),
+        )
     notify(customer.id, "paid", title, body, ticket_id=ticket.id)
 
 
@@ -233,6 +270,6 @@ def auto_pay(ticket_id: int, event: str, to_state: str) -> None:
     except DomainError as exc:
         db.session.rollback()
         log.warning("auto-pay of ticket %s refused: %s", ticket_id, exc.message)
-    except Exception:           # the transition has committed; finance can still press Pay
+    except Exception:  # the transition has committed; finance can still press Pay
         db.session.rollback()
         log.exception("auto-pay of ticket %s failed", ticket_id)

@@ -1,4 +1,5 @@
 """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
+
 from __future__ import annotations
 
 from sqlalchemy import Table
@@ -15,7 +16,11 @@ def insert_ignoring_conflict(conn, table: Table, values: dict, index_elements: l
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = (insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
-            .returning(*table.primary_key.columns))
+    stmt = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=index_elements)
+        .returning(*table.primary_key.columns)
+    )
     # rowcount is unreliable with RETURNING on some drivers: count the returned keys instead.
     return len(conn.execute(stmt).all())

@@ -2,16 +2,19 @@
 
 Finance and managers only (others get 403); only finance pays, only managers declare incidents.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.access import roles_required
 from app.errors import Invalid
-from app.payouts import incidents as incident_services, reports, services
-from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, ReturnForm, RetryForm, to_utc
+from app.payouts import incidents as incident_services
+from app.payouts import reports, services
+from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, RetryForm, ReturnForm, to_utc
 from app.payouts.reports import local_day
 from app.tickets.services import get_ticket
 from app.types import utcnow
@@ -22,16 +25,24 @@ bp = Blueprint("payouts", __name__, url_prefix="/finance")
 
 def _form_error(form) -> None:
     messages = [m for errors in form.errors.values() for m in errors]
-    raise Invalid("; ".join(str(m) for m in messages) or str(_l("Some fields are invalid.")),
-                  fields={k: [str(m) for m in v] for k, v in form.errors.items()})
+    raise Invalid(
+        "; ".join(str(m) for m in messages) or str(_l("Some fields are invalid.")),
+        fields={k: [str(m) for m in v] for k, v in form.errors.items()},
+    )
 
 
 @bp.get("/")
 @roles_required(*services.DESK_ROLES)
 def queue():
     rows = reports.queue_rows()
-    return render_template("payouts/queue.html", rows=rows, allowed_events=allowed_events,
-                           pay_form=PayForm(), retry_form=RetryForm(), return_form=ReturnForm())
+    return render_template(
+        "payouts/queue.html",
+        rows=rows,
+        allowed_events=allowed_events,
+        pay_form=PayForm(),
+        retry_form=RetryForm(),
+        return_form=ReturnForm(),
+    )
 
 
 @bp.post("/tickets/<ref>/pay")
@@ -52,8 +63,7 @@ def retry(payout_id: int):
     if not form.validate_on_submit():
         _form_error(form)
     payout = services.retry_payout(payout_id, current_user)
-    flash(_("Payout for %(ref)s: %(status)s.", ref=payout.ticket.ref, status=status_label(payout.status)),
-          "success")
+    flash(_("Payout for %(ref)s: %(status)s.", ref=payout.ticket.ref, status=status_label(payout.status)), "success")
     return redirect(url_for("payouts.queue"))
 
 
@@ -73,8 +83,14 @@ def return_to_review(ref: str):
 def report():
     form = ReportRangeForm(request.args)
     start, end = form.range(local_day(utcnow()))
-    return render_template("payouts/reports.html", form=form, start=start, end=end,
-                           totals=reports.day_channel_totals(start, end), failures=reports.failures())
+    return render_template(
+        "payouts/reports.html",
+        form=form,
+        start=start,
+        end=end,
+        totals=reports.day_channel_totals(start, end),
+        failures=reports.failures(),
+    )
 
 
 @bp.get("/reports.csv")
@@ -82,9 +98,11 @@ def report():
 def export_csv():
     start, end = ReportRangeForm(request.args).range(local_day(utcnow()))
     name = f"payouts-{start:%Y%m%d}-{end:%Y%m%d}.csv"
-    return Response(reports.export_csv(start, end), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        reports.export_csv(start, end),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @bp.route("/incidents", methods=["GET", "POST"])
@@ -92,13 +110,19 @@ def export_csv():
 def incidents():
     form = IncidentForm()
     if form.validate_on_submit():
-        incident_services.declare_incident(to_utc(form.starts_at.data), to_utc(form.ends_at.data),
-                                           form.product_types.data, form.note.data, current_user)
+        incident_services.declare_incident(
+            to_utc(form.starts_at.data),
+            to_utc(form.ends_at.data),
+            form.product_types.data,
+            form.note.data,
+            current_user,
+        )
         flash(_("Incident declared."), "success")
         return redirect(url_for("payouts.incidents"))
     status = 422 if form.errors else 200
-    return render_template("payouts/incidents.html", form=form, end_form=EndIncidentForm(),
-                           incidents=incident_services.recent_incidents()), status
+    return render_template(
+        "payouts/incidents.html", form=form, end_form=EndIncidentForm(), incidents=incident_services.recent_incidents()
+    ), status
 
 
 @bp.post("/incidents/<int:incident_id>/end")
@@ -112,8 +136,13 @@ def end_incident(incident_id: int):
     return redirect(url_for("payouts.incidents"))
 
 
-STATUS_LABELS = {"pending": _l("Queued"), "processing": _l("Sending"), "succeeded": _l("Paid"),
-                 "failed": _l("Failed"), "cancelled": _l("Cancelled")}
+STATUS_LABELS = {
+    "pending": _l("Queued"),
+    "processing": _l("Sending"),
+    "succeeded": _l("Paid"),
+    "failed": _l("Failed"),
+    "cancelled": _l("Cancelled"),
+}
 
 
 def status_label(status: str) -> str:

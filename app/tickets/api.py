@@ -1,4 +1,5 @@
 """JSON API v1: orders and tickets. Parse, call one service, serialize."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -46,8 +47,13 @@ def create_ticket():
         422: {description: bad fields, content: {application/json: {schema: Error}}}
     """
     data = load_json(schemas.TicketCreateSchema())
-    ticket = services.create_ticket(data["order_no"], data["kind"], data["description"], api_user(),
-                                    requested_amount_cents=data["requested_amount_cents"])
+    ticket = services.create_ticket(
+        data["order_no"],
+        data["kind"],
+        data["description"],
+        api_user(),
+        requested_amount_cents=data["requested_amount_cents"],
+    )
     return ticket_json(ticket, api_user()), 201
 
 
@@ -85,8 +91,15 @@ def fire_event(ref: str):
     user = api_user()
     ticket = services.get_ticket(ref, user)
     data = load_json(schemas.EventRequestSchema())
-    apply_event(ticket, data["event"], user, reason=data["reason"], amount_cents=data["amount_cents"],
-                items=data["items"], version=data["version"])
+    apply_event(
+        ticket,
+        data["event"],
+        user,
+        reason=data["reason"],
+        amount_cents=data["amount_cents"],
+        items=data["items"],
+        version=data["version"],
+    )
     return ticket_json(ticket, user)
 
 

@@ -1,12 +1,21 @@
 """Flask-WTF forms of the ticket pages. Field shapes only; workflow rules stay in the services."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DecimalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -55,8 +64,7 @@ class YuanField(DecimalField):
 
 def _money_validators(required: bool):
     first = InputRequired(_l("Enter an amount.")) if required else Optional()
-    return [first, NumberRange(min=Decimal(0), max=MAX_YUAN, message=_l("Enter an amount of 0 or more.")),
-            _two_places]
+    return [first, NumberRange(min=Decimal(0), max=MAX_YUAN, message=_l("Enter an amount of 0 or more.")), _two_places]
 
 
 class KindField(RadioField):
@@ -67,10 +75,16 @@ class KindField(RadioField):
 
 class TicketForm(FlaskForm):
     """A customer's complaint/refund on one of their orders."""
-    kind = KindField(_l("What went wrong?"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
-                      validators=[InputRequired(_l("Choose what went wrong."))])
-    description = TextAreaField(_l("Describe what happened"), validators=[
-        DataRequired(_l("Tell us in a few words what happened.")), Length(max=5000)])
+
+    kind = KindField(
+        _l("What went wrong?"),
+        choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
+        validators=[InputRequired(_l("Choose what went wrong."))],
+    )
+    description = TextAreaField(
+        _l("Describe what happened"),
+        validators=[DataRequired(_l("Tell us in a few words what happened.")), Length(max=5000)],
+    )
     amount = YuanField(_l("Amount to refund (¥)"), places=2, validators=_money_validators(True))
 
 
@@ -91,15 +105,18 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 
 class EventForm(FlaskForm):
     """One workflow event; the page shows only the inputs EVENT_FIELDS names for it."""
+
     event = HiddenField(validators=[DataRequired(), Length(max=30)])
     version = IntegerField(validators=[Optional()])
     # No Optional() on these: it would skip the validate_<field> checks below when they are empty.
     reason = TextAreaField(_l("Reason"), validators=[Length(max=5000)])
     amount = YuanField(_l("Amount (¥)"), places=2, validators=_money_validators(False))
-    checklist = SelectMultipleField(_l("From the checklist"), choices=[], validate_choice=False,
-                                    validators=[Optional()])
-    items = TextAreaField(_l("Anything else the customer should send (one item per line)"),
-                          validators=[Length(max=4000)])
+    checklist = SelectMultipleField(
+        _l("From the checklist"), choices=[], validate_choice=False, validators=[Optional()]
+    )
+    items = TextAreaField(
+        _l("Anything else the customer should send (one item per line)"), validators=[Length(max=4000)]
+    )
     reference = StringField(_l("Payout reference"), validators=[Length(max=200)])
 
     def validate_event(self, field) -> None:
@@ -131,9 +148,12 @@ class EventForm(FlaskForm):
         """The arguments of workflow.service.apply_event for this submission."""
         event = self.event.data
         reason = (self.reference.data if event == "pay" else self.reason.data) or None
-        kwargs = {"reason": reason.strip() if reason else None, "version": self.version.data,
-                  "amount_cents": yuan_to_cents(self.amount.data) if event == "approve" else None,
-                  "items": self.item_list() if event == "request_evidence" else None}
+        kwargs = {
+            "reason": reason.strip() if reason else None,
+            "version": self.version.data,
+            "amount_cents": yuan_to_cents(self.amount.data) if event == "approve" else None,
+            "items": self.item_list() if event == "request_evidence" else None,
+        }
         if event == "pay":
             kwargs["payload"] = {"reference": kwargs["reason"]}
         return kwargs
@@ -141,6 +161,7 @@ class EventForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     """A public reply (customer and agents) or an internal note (staff only)."""
+
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=5000)])
     internal = HiddenField(default="0")
     version = IntegerField(validators=[Optional()])
@@ -152,20 +173,36 @@ class MessageForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     """Claim (assignee = me) or assign a ticket to an agent (0 = nobody)."""
+
     assignee = SelectField(_l("Assignee"), coerce=int, validate_choice=False)
     version = IntegerField(validators=[Optional()])
 
 
 class QueueFilterForm(FlaskForm):
     """The queue's filters, read from the query string (no CSRF: a GET form)."""
+
     class Meta:
         csrf = False
 
-    state = SelectField(_l("State"), default="", validators=[Optional()], choices=[
-        SelectChoice("", _l("All states")), *(SelectChoice(s, STATE_LABELS[s]) for s in STATES if s != "new")])
-    kind = SelectField(_l("Kind"), default="", validators=[Optional()], choices=[
-        SelectChoice("", _l("All kinds")), *(SelectChoice(k, KIND_LABELS[k]) for k in KINDS)])
-    who = SelectField(_l("Assigned"), default="all", choices=[
-        SelectChoice("all", _l("Everyone's")), SelectChoice("mine", _l("Mine")),
-        SelectChoice("unassigned", _l("Unassigned"))])
+    state = SelectField(
+        _l("State"),
+        default="",
+        validators=[Optional()],
+        choices=[SelectChoice("", _l("All states")), *(SelectChoice(s, STATE_LABELS[s]) for s in STATES if s != "new")],
+    )
+    kind = SelectField(
+        _l("Kind"),
+        default="",
+        validators=[Optional()],
+        choices=[SelectChoice("", _l("All kinds")), *(SelectChoice(k, KIND_LABELS[k]) for k in KINDS)],
+    )
+    who = SelectField(
+        _l("Assigned"),
+        default="all",
+        choices=[
+            SelectChoice("all", _l("Everyone's")),
+            SelectChoice("mine", _l("Mine")),
+            SelectChoice("unassigned", _l("Unassigned")),
+        ],
+    )
     cursor = HiddenField()

@@ -1,4 +1,5 @@
 """Human labels for ticket kinds, product types and payment channels."""
+
 from flask_babel import lazy_gettext as _l
 
 KIND_LABELS = {

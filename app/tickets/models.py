@@ -1,4 +1,5 @@
 """Merchants, orders, tickets and their messages."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,14 @@ PRODUCT_TYPES = ("game_card", "recharge", "card_key", "membership", "item", "oth
 PAYMENT_CHANNELS = ("balance", "alipay", "wechat", "bank_card")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 KINDS = (
-    "wrong_order", "not_delivered", "invalid_card", "not_as_described",
-    "duplicate_charge", "membership_refund", "service_fault", "other",
+    "wrong_order",
+    "not_delivered",
+    "invalid_card",
+    "not_as_described",
+    "duplicate_charge",
+    "membership_refund",
+    "service_fault",
+    "other",
 )
 
 

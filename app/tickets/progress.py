@@ -2,13 +2,15 @@
 
 Pure presentation over a ticket and its events (no queries, no writes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.i18n import local_time, money
 from app.tickets.labels import CHANNEL_LABELS
@@ -45,13 +47,19 @@ AUDIT_LABELS = {
 }
 
 ROLE_LABELS = {
-    "customer": _l("customer"), "agent": _l("agent"), "finance": _l("finance"), "manager": _l("manager"),
-    "admin": _l("admin"), "platform": _l("platform"), "system": _l("system"),
+    "customer": _l("customer"),
+    "agent": _l("agent"),
+    "finance": _l("finance"),
+    "manager": _l("manager"),
+    "admin": _l("admin"),
+    "platform": _l("platform"),
+    "system": _l("system"),
 }
 
 
 def timeline_label(event: str) -> str:
     from app.workflow.labels import EVENT_LABELS
+
     label = EVENT_LABELS.get(event) or AUDIT_LABELS.get(event)
     return str(label) if label is not None else event
 
@@ -64,7 +72,7 @@ def role_label(role: str) -> str:
 class Step:
     key: str
     label: str
-    status: str                  # done | skipped | current | todo | unreached
+    status: str  # done | skipped | current | todo | unreached
     at: datetime | None = None
 
 
@@ -72,11 +80,11 @@ class Step:
 class Progress:
     steps: list[Step]
     now_text: str
-    ending: str | None = None          # rejected / resolved / withdrawn / closed
+    ending: str | None = None  # rejected / resolved / withdrawn / closed
     ending_title: str | None = None
     ending_reason: str | None = None
     ending_at: datetime | None = None
-    expected_text: str | None = None   # "expected by …" / "please answer by …"
+    expected_text: str | None = None  # "expected by …" / "please answer by …"
     needs: list[str] = field(default_factory=list)
     needs_note: str | None = None
     needs_open: bool = False
@@ -98,7 +106,7 @@ def _entered(events) -> dict[str, datetime]:
     """The last time the ticket entered each main-line state."""
     seen: dict[str, datetime] = {}
     for e in events:
-        if e.to_state in STEP_INDEX and e.from_state != e.to_state:   # transitions, not audit notes
+        if e.to_state in STEP_INDEX and e.from_state != e.to_state:  # transitions, not audit notes
             seen[e.to_state] = e.created_at
     return seen
 
@@ -107,8 +115,8 @@ def _steps(state: str, events, entered: dict[str, datetime]) -> list[Step]:
     if state in STEP_INDEX:
         reached, current = STEP_INDEX[state], STEP_INDEX[state]
         if state == "paid":
-            current = None          # everything done
-    else:   # an ending: the steps up to the one the ticket left from were reached
+            current = None  # everything done
+    else:  # an ending: the steps up to the one the ticket left from were reached
         moves = [e for e in events if e.from_state != e.to_state]
         left_from = moves[-1].from_state if moves else "submitted"
         reached, current = STEP_INDEX.get(left_from, 0), None
@@ -126,22 +134,29 @@ def _steps(state: str, events, entered: dict[str, datetime]) -> list[Step]:
 
 
 def _now_text(ticket) -> str:
-    amount = money(ticket.approved_amount_cents if ticket.approved_amount_cents is not None
-                   else ticket.requested_amount_cents)
+    amount = money(
+        ticket.approved_amount_cents if ticket.approved_amount_cents is not None else ticket.requested_amount_cents
+    )
     channel = str(CHANNEL_LABELS.get(ticket.order.payment_channel, ticket.order.payment_channel))
     texts = {
         "submitted": _("We have your request. A support agent will look at it shortly."),
-        "evidence": _("Support needs more material from you before the review can go on. "
-                      "The clock is paused until you answer."),
+        "evidence": _(
+            "Support needs more material from you before the review can go on. The clock is paused until you answer."
+        ),
         "review": _("A support agent is checking your request and material."),
-        "finance": _("Your refund of %(amount)s is approved and is being paid to your %(channel)s.",
-                     amount=amount, channel=channel),
+        "finance": _(
+            "Your refund of %(amount)s is approved and is being paid to your %(channel)s.",
+            amount=amount,
+            channel=channel,
+        ),
         "paid": _("%(amount)s was refunded to your %(channel)s.", amount=amount, channel=channel),
         "rejected": _("Support has rejected your request. The reason is below."),
         "resolved": _("Support solved the problem without a refund. What was done is below."),
         "withdrawn": _("You withdrew this request. Nothing more will happen with it."),
-        "closed": _("This request was closed because the material did not arrive in time. "
-                    "You can file a new request from your orders."),
+        "closed": _(
+            "This request was closed because the material did not arrive in time. "
+            "You can file a new request from your orders."
+        ),
     }
     return texts.get(ticket.state, "")
 
@@ -166,8 +181,9 @@ def _needs(ticket, events) -> tuple[list[str], str | None]:
 def build(ticket, events, allowed: list[str], now: datetime) -> Progress:
     """The tracker for `ticket`; `allowed` are the viewer's allowed events (empty on the public link)."""
     entered = _entered(events)
-    p = Progress(steps=_steps(ticket.state, events, entered), now_text=_now_text(ticket),
-                 expected_text=_expected_text(ticket))
+    p = Progress(
+        steps=_steps(ticket.state, events, entered), now_text=_now_text(ticket), expected_text=_expected_text(ticket)
+    )
     p.needs, p.needs_note = _needs(ticket, events)
     p.needs_open = ticket.state == "evidence"
     if ticket.state in ENDINGS:

@@ -1,4 +1,5 @@
 """Read-only queries for the HTML pages. Each page asks a fixed, small number of queries (no N+1)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -30,23 +31,32 @@ class OrderRow:
 def _committed_by_order(order_ids: list[int]) -> dict[int, int]:
     if not order_ids:
         return {}
-    committed = func.coalesce(func.sum(case((Ticket.state.in_(COMMITTED_STATES), Ticket.approved_amount_cents),
-                                            else_=0)), 0)
-    rows = db.session.execute(select(Ticket.order_id, committed).where(Ticket.order_id.in_(order_ids))
-                              .group_by(Ticket.order_id))
+    committed = func.coalesce(
+        func.sum(case((Ticket.state.in_(COMMITTED_STATES), Ticket.approved_amount_cents), else_=0)), 0
+    )
+    rows = db.session.execute(
+        select(Ticket.order_id, committed).where(Ticket.order_id.in_(order_ids)).group_by(Ticket.order_id)
+    )
     return {order_id: int(total or 0) for order_id, total in rows}
 
 
 def customer_orders(customer_id: int, limit: int = 200) -> list[OrderRow]:
     """A customer's orders, newest first, each with its refundable balance and open tickets (3 queries)."""
-    orders = list(db.session.scalars(select(Order).where(Order.customer_id == customer_id)
-                                     .order_by(Order.paid_at.desc(), Order.id.desc()).limit(limit)))
+    orders = list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.paid_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
     ids = [o.id for o in orders]
     committed = _committed_by_order(ids)
     open_by_order: dict[int, list[Ticket]] = defaultdict(list)
     if ids:
-        for t in db.session.scalars(select(Ticket).where(Ticket.order_id.in_(ids), Ticket.state.in_(OPEN_STATES))
-                                    .order_by(Ticket.created_at)):
+        for t in db.session.scalars(
+            select(Ticket).where(Ticket.order_id.in_(ids), Ticket.state.in_(OPEN_STATES)).order_by(Ticket.created_at)
+        ):
             open_by_order[t.order_id].append(t)
     return [OrderRow(o, o.amount_cents - committed.get(o.id, 0), open_by_order.get(o.id, [])) for o in orders]
 
@@ -57,9 +67,15 @@ def customer_order(customer_id: int, order_no: str) -> Order | None:
 
 def customer_tickets(customer_id: int, limit: int = 200) -> list[Ticket]:
     """A customer's tickets, newest first, with their orders loaded."""
-    return list(db.session.scalars(
-        select(Ticket).where(Ticket.customer_id == customer_id).options(selectinload(Ticket.order))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id)
+            .options(selectinload(Ticket.order))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass
@@ -73,15 +89,22 @@ class History:
 def customer_history(customer_id: int, now: datetime | None = None, days: int = HISTORY_DAYS) -> History:
     """The customer's tickets (and the refunds among them) of the last `days` days (2 queries)."""
     since = (now or utcnow()) - timedelta(days=days)
-    tickets = list(db.session.scalars(
-        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
-        .options(selectinload(Ticket.order)).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(100)))
+    tickets = list(
+        db.session.scalars(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
+            .options(selectinload(Ticket.order))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(100)
+        )
+    )
     paid = [t for t in tickets if t.state == "paid"]
     return History(tickets, sum(t.approved_amount_cents or 0 for t in paid), len(paid), days)
 
 
-def count_by_state(*, kind: str | None = None, assignee_id: int | None = None,
-                   unassigned: bool = False) -> dict[str, int]:
+def count_by_state(
+    *, kind: str | None = None, assignee_id: int | None = None, unassigned: bool = False
+) -> dict[str, int]:
     """Tickets per state under the queue's kind/assignee filters (one GROUP BY)."""
     q = select(Ticket.state, func.count()).group_by(Ticket.state)
     if kind:
@@ -90,13 +113,19 @@ def count_by_state(*, kind: str | None = None, assignee_id: int | None = None,
         q = q.where(Ticket.assignee_id == assignee_id)
     elif unassigned:
         q = q.where(Ticket.assignee_id.is_(None))
-    return {state: n for state, n in db.session.execute(q)}
+    return dict(db.session.execute(q))
 
 
 def timeline(ticket_id: int) -> list[TicketEvent]:
     """The ticket's events in order, with their actors (2 queries)."""
-    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
-                                   .options(selectinload(TicketEvent.actor)).order_by(TicketEvent.seq)))
+    return list(
+        db.session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .options(selectinload(TicketEvent.actor))
+            .order_by(TicketEvent.seq)
+        )
+    )
 
 
 def messages(ticket_id: int, *, include_internal: bool) -> list[Message]:
@@ -116,5 +145,8 @@ def users_by_id(ids) -> dict[int, User]:
 
 def assignable_staff() -> list[User]:
     """Agents and managers a ticket can be assigned to."""
-    return list(db.session.scalars(select(User).where(User.role.in_(("agent", "manager")),
-                                                      User.is_active_flag.is_(True)).order_by(User.email)))
+    return list(
+        db.session.scalars(
+            select(User).where(User.role.in_(("agent", "manager")), User.is_active_flag.is_(True)).order_by(User.email)
+        )
+    )

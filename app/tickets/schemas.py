@@ -1,7 +1,8 @@
 """Marshmallow schemas of the API: validate input, and document output in OpenAPI."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -11,8 +12,8 @@ from app.workflow.machine import EVENTS, STATES
 MAX_CENTS = 10**11
 # Times the platform reports must fall in this window: far-off years (0001, 9999) cannot be converted
 # to UTC or shifted by the policies' windows without overflowing, and are never real order times.
-EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST_TIME = datetime(2100, 1, 1, tzinfo=timezone.utc)
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 TIME_WINDOW = "between 2000-01-01 and 2100-01-01 (UTC)"
 
 
@@ -23,8 +24,9 @@ def _plausible_time(value: datetime) -> None:
 
 def order_time(**kwargs) -> fields.AwareDateTime:
     """An ISO 8601 time with an offset, inside the plausible window."""
-    return fields.AwareDateTime(validate=_plausible_time, metadata={"description": f"ISO 8601 with offset, "
-                                                                                  f"{TIME_WINDOW}"}, **kwargs)
+    return fields.AwareDateTime(
+        validate=_plausible_time, metadata={"description": f"ISO 8601 with offset, {TIME_WINDOW}"}, **kwargs
+    )
 
 
 class MembershipSchema(Schema):
@@ -57,8 +59,9 @@ class OrderSchema(Schema):
     product_name = fields.String()
     quantity = fields.Integer()
     amount_cents = fields.Integer()
-    refundable_cents = fields.Integer(allow_none=True, metadata={
-        "description": "what may still be refunded; null in list pages (not computed there)"})
+    refundable_cents = fields.Integer(
+        allow_none=True, metadata={"description": "what may still be refunded; null in list pages (not computed there)"}
+    )
     currency = fields.String()
     payment_channel = fields.String()
     paid_at = fields.DateTime()
@@ -72,17 +75,23 @@ class TicketCreateSchema(Schema):
     order_no = fields.String(required=True, validate=validate.Length(1, 64))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     description = fields.String(load_default="", validate=validate.Length(0, 5000))
-    requested_amount_cents = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                            validate=validate.Range(0, MAX_CENTS))
+    requested_amount_cents = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(0, MAX_CENTS)
+    )
 
 
 class EventRequestSchema(Schema):
     event = fields.String(required=True, validate=validate.OneOf(EVENTS))
     reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(0, 5000))
-    amount_cents = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                  validate=validate.Range(0, MAX_CENTS))
-    items = fields.List(fields.String(validate=validate.Length(1, 200)), allow_none=True,
-                        load_default=None, validate=validate.Length(0, 20))
+    amount_cents = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(0, MAX_CENTS)
+    )
+    items = fields.List(
+        fields.String(validate=validate.Length(1, 200)),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(0, 20),
+    )
     version = fields.Integer(strict=True, allow_none=True, load_default=None)
 
 
@@ -140,6 +149,10 @@ class TicketPageSchema(Schema):
 
 
 COMPONENTS = {
-    "OrderCreate": OrderCreateSchema, "Order": OrderSchema, "TicketCreate": TicketCreateSchema,
-    "EventRequest": EventRequestSchema, "Ticket": TicketSchema, "TicketPage": TicketPageSchema,
+    "OrderCreate": OrderCreateSchema,
+    "Order": OrderSchema,
+    "TicketCreate": TicketCreateSchema,
+    "EventRequest": EventRequestSchema,
+    "Ticket": TicketSchema,
+    "TicketPage": TicketPageSchema,
 }

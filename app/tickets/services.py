@@ -1,10 +1,11 @@
 """Ticket and order verbs. Plain values and the acting user in; domain errors out."""
+
 from __future__ import annotations
 
 import base64
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -79,8 +80,9 @@ def visible_order(order_no: str, user: User) -> Order:
     return order
 
 
-def create_ticket(order_no: str, kind: str, description: str, actor: User,
-                  requested_amount_cents: int | None = None) -> Ticket:
+def create_ticket(
+    order_no: str, kind: str, description: str, actor: User, requested_amount_cents: int | None = None
+) -> Ticket:
     """File a complaint/refund ticket on an order (customer: own orders; platform: any)."""
     if actor.role not in ("customer", "platform"):
         raise Forbidden(str(_l("Only customers and the platform file tickets.")))
@@ -90,12 +92,21 @@ def create_ticket(order_no: str, kind: str, description: str, actor: User,
     balance = refundable_balance(order)
     amount = balance if requested_amount_cents is None else requested_amount_cents
     if amount < 0 or amount > balance:
-        raise Invalid(str(_l("The amount cannot exceed the refundable balance of %(b)s.", b=money(balance))),
-                      fields={"requested_amount_cents": [f"0..{balance}"]})
+        raise Invalid(
+            str(_l("The amount cannot exceed the refundable balance of %(b)s.", b=money(balance))),
+            fields={"requested_amount_cents": [f"0..{balance}"]},
+        )
     now = utcnow()
-    ticket = Ticket(ref=new_ref(now), tracker_token=secrets.token_urlsafe(24), kind=kind,
-                    customer_id=order.customer_id, order=order, requested_amount_cents=amount,
-                    description=(description or "").strip(), created_at=now)
+    ticket = Ticket(
+        ref=new_ref(now),
+        tracker_token=secrets.token_urlsafe(24),
+        kind=kind,
+        customer_id=order.customer_id,
+        order=order,
+        requested_amount_cents=amount,
+        description=(description or "").strip(),
+        created_at=now,
+    )
     db.session.add(ticket)
     apply_event(ticket, "submit", actor, now=now)
     policies.evaluate_on_submit(ticket)
@@ -127,7 +138,7 @@ def ticket_by_tracker(token: str) -> Ticket:
     return ticket
 
 
-MAX_ID = 2**31 - 1   # ids are INTEGER columns: a larger number is no row, and PostgreSQL rejects it
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number is no row, and PostgreSQL rejects it
 
 
 def _encode_cursor(values: list) -> str:
@@ -141,9 +152,16 @@ def _decode_cursor(cursor: str) -> list:
         raise Invalid(str(_l("Bad cursor.")), fields={"cursor": ["invalid"]})
 
 
-def list_tickets(user: User, *, state: str | None = None, kind: str | None = None,
-                 assignee: str | None = None, sla: str | None = None, cursor: str | None = None,
-                 limit: int | None = None) -> tuple[list[Ticket], str | None]:
+def list_tickets(
+    user: User,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    assignee: str | None = None,
+    sla: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[Ticket], str | None]:
     """A page of the staff queue by urgency: breached first (most overdue first), then the nearest
     deadline, then tickets without a running clock oldest first. Keyset-paginated on
     (sla_due_at NULLS LAST, created_at, id) — the index ix_tickets_sla_queue."""
@@ -160,8 +178,9 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
     elif assignee == "none":
         q = q.where(Ticket.assignee_id.is_(None))
     elif assignee:
-        if not (len(assignee) <= 10 and assignee.isascii() and assignee.isdigit()
-                and int(assignee) <= MAX_ID):   # not "²" nor 10**30
+        if not (
+            len(assignee) <= 10 and assignee.isascii() and assignee.isdigit() and int(assignee) <= MAX_ID
+        ):  # not "²" nor 10**30
             raise Invalid(str(_l("Bad assignee filter.")), fields={"assignee": ["me, none or a user id"]})
         q = q.where(Ticket.assignee_id == int(assignee))
     if sla:
@@ -182,8 +201,9 @@ def list_tickets(user: User, *, state: str | None = None, kind: str | None = Non
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        nxt = _encode_cursor([last.sla_due_at.isoformat() if last.sla_due_at else None,
-                              last.created_at.isoformat(), last.id])
+        nxt = _encode_cursor(
+            [last.sla_due_at.isoformat() if last.sla_due_at else None, last.created_at.isoformat(), last.id]
+        )
     return rows, nxt
 
 
@@ -191,7 +211,7 @@ def _cursor_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("naive time")
-    return parsed.astimezone(timezone.utc)   # OverflowError for year 1 at +05:00 and the like
+    return parsed.astimezone(UTC)  # OverflowError for year 1 at +05:00 and the like
 
 
 def _after_cursor(q, values: list) -> list:

@@ -1,8 +1,10 @@
 """Customer and staff pages for tickets (HTML). Parse → one service call → render."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -11,9 +13,17 @@ from app.auth.models import STAFF_ROLES
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.tickets import progress, queries, services
+from app.tickets.forms import (
+    EVENT_FIELDS,
+    AssignForm,
+    EventForm,
+    MessageForm,
+    QueueFilterForm,
+    TicketForm,
+    cents_to_yuan,
+    yuan_to_cents,
+)
 from app.tickets.models import KINDS
-from app.tickets.forms import (EVENT_FIELDS, AssignForm, EventForm, MessageForm, QueueFilterForm, TicketForm,
-                               cents_to_yuan, yuan_to_cents)
 from app.types import utcnow
 from app.workflow.labels import event_label
 from app.workflow.machine import OPEN_STATES
@@ -21,10 +31,15 @@ from app.workflow.service import allowed_events, apply_event, refundable_balance
 
 bp = Blueprint("tickets", __name__)
 
-FORM_ERRORS = (Invalid, Conflict, NotAllowed, Forbidden)   # shown on the form again, nothing saved
-WRITERS = ("agent", "manager", "admin")                    # staff who reply and write notes
-FIELD_OF = {"requested_amount_cents": "amount", "amount_cents": "amount", "reason": "reason",
-            "items": "items", "body": "body"}
+FORM_ERRORS = (Invalid, Conflict, NotAllowed, Forbidden)  # shown on the form again, nothing saved
+WRITERS = ("agent", "manager", "admin")  # staff who reply and write notes
+FIELD_OF = {
+    "requested_amount_cents": "amount",
+    "amount_cents": "amount",
+    "reason": "reason",
+    "items": "items",
+    "body": "body",
+}
 # Where the Payouts package's finance desk lives, when it is installed (first endpoint found).
 FINANCE_DESK_ENDPOINTS = ("payouts.queue", "payouts.index", "payouts.finance_queue")
 
@@ -56,15 +71,20 @@ def _nav_links() -> list[tuple[str, str]]:
 
 @bp.app_context_processor
 def navigation():
-    return {"finance_desk_url": finance_desk_url, "nav_links": _nav_links, "item_text": progress.item_text,
-            "timeline_label": progress.timeline_label, "role_label": progress.role_label,
-            "now": utcnow()}
+    return {
+        "finance_desk_url": finance_desk_url,
+        "nav_links": _nav_links,
+        "item_text": progress.item_text,
+        "timeline_label": progress.timeline_label,
+        "role_label": progress.role_label,
+        "now": utcnow(),
+    }
 
 
 def _form_error(form, exc: DomainError, shown: tuple[str, ...] | None = None) -> None:
     """Put a service's error on the matching field the page shows, else on the form as a whole."""
     db.session.rollback()
-    for key in (exc.fields or {}):
+    for key in exc.fields or {}:
         name = FIELD_OF.get(key)
         if name and hasattr(form, name) and (shown is None or name in shown):
             getattr(form, name).errors = [*getattr(form, name).errors, exc.message]
@@ -73,6 +93,7 @@ def _form_error(form, exc: DomainError, shown: tuple[str, ...] | None = None) ->
 
 
 # --- customers --------------------------------------------------------------
+
 
 @bp.get("/")
 @login_required
@@ -102,8 +123,13 @@ def new_ticket(order_no: str):
         form.kind.data = request.args.get("kind") if request.args.get("kind") in KINDS else None
     elif form.validate_on_submit():
         try:
-            ticket = services.create_ticket(order.order_no, form.kind.data, form.description.data, current_user,
-                                            requested_amount_cents=yuan_to_cents(form.amount.data))
+            ticket = services.create_ticket(
+                order.order_no,
+                form.kind.data,
+                form.description.data,
+                current_user,
+                requested_amount_cents=yuan_to_cents(form.amount.data),
+            )
         except FORM_ERRORS as exc:
             _form_error(form, exc)
             return _ticket_form(form, order, balance), exc.status
@@ -144,13 +170,21 @@ def tracker(token: str):
     """The progress page behind the unguessable tracker link: no login, no actions, nothing else."""
     ticket = services.ticket_by_tracker(token)
     events = queries.timeline(ticket.id)
-    return render_template("tickets/tracker.html", ticket=ticket, public=True, allowed=[], event_forms={},
-                           EVENT_FIELDS=EVENT_FIELDS, stray_form=None,
-                           progress=progress.build(ticket, events, [], utcnow()),
-                           messages=queries.messages(ticket.id, include_internal=False))
+    return render_template(
+        "tickets/tracker.html",
+        ticket=ticket,
+        public=True,
+        allowed=[],
+        event_forms={},
+        EVENT_FIELDS=EVENT_FIELDS,
+        stray_form=None,
+        progress=progress.build(ticket, events, [], utcnow()),
+        messages=queries.messages(ticket.id, include_internal=False),
+    )
 
 
 # --- one ticket: the customer's tracker or the staff page -------------------
+
 
 @bp.get("/tickets/<ref>")
 @roles_required("customer", *STAFF_ROLES)
@@ -205,8 +239,14 @@ def assign(ref: str):
     except FORM_ERRORS as exc:
         _form_error(form, exc)
         return _render_ticket(ticket, assign_form=form, status=exc.status)
-    flash(_("%(ref)s is now assigned to %(who)s.", ref=ticket.ref,
-            who=assignee.display_name if assignee else _("nobody")), "success")
+    flash(
+        _(
+            "%(ref)s is now assigned to %(who)s.",
+            ref=ticket.ref,
+            who=assignee.display_name if assignee else _("nobody"),
+        ),
+        "success",
+    )
     if back.startswith("/queue"):
         return redirect(back)
     return redirect(url_for("tickets.detail", ref=ticket.ref))
@@ -224,14 +264,23 @@ def _event_forms(ticket, allowed: list[str], failed: EventForm | None) -> dict[s
         if failed is not None and failed.event.data == ev:
             forms[ev] = failed
         else:
-            forms[ev] = EventForm(formdata=None, event=ev,
-                                  amount=cents_to_yuan(ticket.requested_amount_cents) if ev == "approve" else None)
+            forms[ev] = EventForm(
+                formdata=None,
+                event=ev,
+                amount=cents_to_yuan(ticket.requested_amount_cents) if ev == "approve" else None,
+            )
         forms[ev].version.data = ticket.version
     return forms
 
 
-def _render_ticket(ticket, *, event_form: EventForm | None = None, message_form: MessageForm | None = None,
-                   assign_form: AssignForm | None = None, status: int = 200):
+def _render_ticket(
+    ticket,
+    *,
+    event_form: EventForm | None = None,
+    message_form: MessageForm | None = None,
+    assign_form: AssignForm | None = None,
+    status: int = 200,
+):
     now = utcnow()
     allowed = allowed_events(ticket, current_user, now)
     events = queries.timeline(ticket.id)
@@ -239,21 +288,40 @@ def _render_ticket(ticket, *, event_form: EventForm | None = None, message_form:
     stray = event_form if event_form is not None and event_form.event.data not in forms else None
     message_form = message_form or MessageForm(formdata=None)
     message_form.version.data = ticket.version
-    ctx = dict(ticket=ticket, allowed=allowed, events=events, event_forms=forms, stray_form=stray,
-               message_form=message_form, EVENT_FIELDS=EVENT_FIELDS)
+    ctx = {
+        "ticket": ticket,
+        "allowed": allowed,
+        "events": events,
+        "event_forms": forms,
+        "stray_form": stray,
+        "message_form": message_form,
+        "EVENT_FIELDS": EVENT_FIELDS,
+    }
     if current_user.role == "customer":
-        return render_template("tickets/tracker.html", public=False, progress=progress.build(ticket, events, allowed, now),
-                               messages=queries.messages(ticket.id, include_internal=False), **ctx), status
+        return render_template(
+            "tickets/tracker.html",
+            public=False,
+            progress=progress.build(ticket, events, allowed, now),
+            messages=queries.messages(ticket.id, include_internal=False),
+            **ctx,
+        ), status
     if assign_form is None:
         assign_form = AssignForm(formdata=None, assignee=ticket.assignee_id or 0)
     assign_form.assignee.choices = _assignee_choices()
     assign_form.version.data = ticket.version
     return render_template(
-        "tickets/detail.html", order=ticket.order, refundable=refundable_balance(ticket.order),
+        "tickets/detail.html",
+        order=ticket.order,
+        refundable=refundable_balance(ticket.order),
         history=queries.customer_history(ticket.customer_id, now),
-        messages=queries.messages(ticket.id, include_internal=True), assign_form=assign_form,
-        can_write=current_user.role in WRITERS, can_assign=current_user.role in ("agent", "manager"),
-        progress=progress.build(ticket, events, [], now), DELIVERY_LABELS=progress.DELIVERY_LABELS, **ctx), status
+        messages=queries.messages(ticket.id, include_internal=True),
+        assign_form=assign_form,
+        can_write=current_user.role in WRITERS,
+        can_assign=current_user.role in ("agent", "manager"),
+        progress=progress.build(ticket, events, [], now),
+        DELIVERY_LABELS=progress.DELIVERY_LABELS,
+        **ctx,
+    ), status
 
 
 # --- staff queue ------------------------------------------------------------
@@ -270,11 +338,21 @@ def queue():
     if not form.validate():
         raise Invalid(str(_l("Some filters are invalid.")), fields=form.errors)
     state, kind, who = form.state.data or None, form.kind.data or None, form.who.data
-    rows, next_cursor = services.list_tickets(current_user, state=state, kind=kind, assignee=WHO[who],
-                                              cursor=form.cursor.data or None)
-    counts = queries.count_by_state(kind=kind, assignee_id=current_user.id if who == "mine" else None,
-                                    unassigned=who == "unassigned")
+    rows, next_cursor = services.list_tickets(
+        current_user, state=state, kind=kind, assignee=WHO[who], cursor=form.cursor.data or None
+    )
+    counts = queries.count_by_state(
+        kind=kind, assignee_id=current_user.id if who == "mine" else None, unassigned=who == "unassigned"
+    )
     people = queries.users_by_id([t.assignee_id for t in rows] + [t.customer_id for t in rows])
-    return render_template("tickets/queue.html", form=form, rows=rows, counts=counts, people=people,
-                           next_cursor=next_cursor, filters={"state": state or "", "kind": kind or "", "who": who},
-                           can_claim=current_user.role in ("agent", "manager"), open_states=OPEN_STATES)
+    return render_template(
+        "tickets/queue.html",
+        form=form,
+        rows=rows,
+        counts=counts,
+        people=people,
+        next_cursor=next_cursor,
+        filters={"state": state or "", "kind": kind or "", "who": who},
+        can_claim=current_user.role in ("agent", "manager"),
+        open_states=OPEN_STATES,
+    )

@@ -29,8 +29,8 @@ import calendar as _stdlib_calendar
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar as _cc
@@ -65,10 +65,10 @@ def _as_utc(dt: datetime, name: str) -> datetime:
         raise TypeError(f"{name} must be a datetime, got {type(dt).__name__}")
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"{name} is a naive datetime; pass a timezone-aware one (stored times are UTC)")
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
-@lru_cache(maxsize=None)
+@cache
 def national_days(year: int) -> tuple[frozenset[date], frozenset[date]]:
     """Return ``(days_off, adjusted_workdays)`` of the Chinese calendar in ``year``.
 
@@ -200,9 +200,9 @@ class BusinessCalendar:
             return []
         out = []
         for start, end in self._hours[d.weekday()] or self._template:
-            a = datetime.combine(d, start, self._tz).astimezone(timezone.utc)
+            a = datetime.combine(d, start, self._tz).astimezone(UTC)
             b_day = d + _ONE_DAY if end == _MIDNIGHT else d
-            b = datetime.combine(b_day, end, self._tz).astimezone(timezone.utc)
+            b = datetime.combine(b_day, end, self._tz).astimezone(UTC)
             if b > a:  # a DST gap can swallow an interval
                 out.append((a, b))
         return out

@@ -1,4 +1,5 @@
 """Audit trail: append hash-chained TicketEvent rows and verify the chains."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,26 +17,52 @@ GENESIS = "0" * 64
 
 def _digest(prev_hash: str, ev: TicketEvent) -> str:
     body = {
-        "ticket_id": ev.ticket_id, "seq": ev.seq, "event": ev.event,
-        "from": ev.from_state, "to": ev.to_state, "actor_id": ev.actor_id,
-        "actor_role": ev.actor_role, "reason": ev.reason, "payload": ev.payload or {},
+        "ticket_id": ev.ticket_id,
+        "seq": ev.seq,
+        "event": ev.event,
+        "from": ev.from_state,
+        "to": ev.to_state,
+        "actor_id": ev.actor_id,
+        "actor_role": ev.actor_role,
+        "reason": ev.reason,
+        "payload": ev.payload or {},
         "at": ev.created_at.isoformat(timespec="microseconds"),
     }
     canon = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256((prev_hash + canon).encode()).hexdigest()
 
 
-def record_event(ticket, event: str, from_state: str | None, to_state: str, *, actor_id: int | None,
-                 actor_role: str, reason: str | None, payload: dict, at: datetime) -> TicketEvent:
+def record_event(
+    ticket,
+    event: str,
+    from_state: str | None,
+    to_state: str,
+    *,
+    actor_id: int | None,
+    actor_role: str,
+    reason: str | None,
+    payload: dict,
+    at: datetime,
+) -> TicketEvent:
     last = db.session.execute(
-        select(TicketEvent.seq, TicketEvent.hash).where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.seq.desc()).limit(1)
+        select(TicketEvent.seq, TicketEvent.hash)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.seq.desc())
+        .limit(1)
     ).first()
     prev_hash = last.hash if last else GENESIS
     ev = TicketEvent(
-        ticket_id=ticket.id, seq=(last.seq + 1) if last else 1, event=event, from_state=from_state,
-        to_state=to_state, actor_id=actor_id, actor_role=actor_role, reason=reason,
-        payload=payload, created_at=at, prev_hash=prev_hash,
+        ticket_id=ticket.id,
+        seq=(last.seq + 1) if last else 1,
+        event=event,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        reason=reason,
+        payload=payload,
+        created_at=at,
+        prev_hash=prev_hash,
     )
     ev.hash = _digest(prev_hash, ev)
     db.session.add(ev)

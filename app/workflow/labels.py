@@ -1,4 +1,5 @@
 """Human labels for states and events (translated through Flask-Babel)."""
+
 from flask_babel import lazy_gettext as _l
 
 STATE_LABELS = {

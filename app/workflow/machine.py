@@ -2,6 +2,7 @@
 
 Everything else asks `app.workflow.service` (allowed_events / apply_event).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,8 +10,16 @@ from dataclasses import dataclass, field
 from transitions import Machine
 
 STATES = (
-    "new", "submitted", "evidence", "review", "finance", "paid",
-    "rejected", "resolved", "withdrawn", "closed",
+    "new",
+    "submitted",
+    "evidence",
+    "review",
+    "finance",
+    "paid",
+    "rejected",
+    "resolved",
+    "withdrawn",
+    "closed",
 )
 TERMINAL = frozenset({"paid", "rejected", "resolved", "withdrawn", "closed"})
 OPEN_STATES = frozenset({"submitted", "evidence", "review", "finance"})
@@ -40,8 +49,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("resolve", ("review",), "resolved", AGENTS, reason_required=True),
     Transition("return_to_review", ("finance",), "review", frozenset({"finance"}), reason_required=True),
     Transition("pay", ("finance",), "paid", frozenset({"finance", "system"})),
-    Transition("withdraw", ("submitted", "evidence", "review"), "withdrawn",
-               frozenset({"customer"}), conditions=("owner",)),
+    Transition(
+        "withdraw", ("submitted", "evidence", "review"), "withdrawn", frozenset({"customer"}), conditions=("owner",)
+    ),
     Transition("appeal", ("rejected",), "review", frozenset({"customer"}), conditions=("owner", "appeal_open")),
     Transition("expire", ("evidence",), "closed", frozenset({"system"})),
     Transition("fast_track", ("submitted",), "finance", frozenset({"system"})),

@@ -1,4 +1,5 @@
 """The audit trail: one row per transition, hash-chained per ticket."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -22,6 +22,7 @@ Rules, in order:
 5. incident: the order was paid inside a declared incident window for its product type →
    review without evidence, with a note.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.auth.models import User
@@ -49,7 +51,7 @@ REFUNDED_STATES = ("finance", "paid")
 @dataclass
 class Decision:
     rule: str
-    event: str                       # "fast_track" or "start_review"
+    event: str  # "fast_track" or "start_review"
     facts: dict = field(default_factory=dict)
     amount_cents: int | None = None  # fast_track: the refund
     proposal_cents: int | None = None
@@ -88,26 +90,42 @@ def rule_wrong_order(ticket: Ticket, order: Order, now: datetime) -> Decision | 
     if elapsed > timedelta(minutes=window) or consumption(order):
         return None
     amount = _balance(ticket, order)
-    return Decision("wrong_order_cooling_off", "fast_track", amount_cents=amount, facts={
-        "paid_at": _iso(order.paid_at), "reported_at": _iso(now), "window_minutes": window,
-        "seconds_after_payment": int(elapsed.total_seconds()), "card_key_revealed": False,
-        "delivery_status": order.delivery_status, "amount_cents": amount})
+    return Decision(
+        "wrong_order_cooling_off",
+        "fast_track",
+        amount_cents=amount,
+        facts={
+            "paid_at": _iso(order.paid_at),
+            "reported_at": _iso(now),
+            "window_minutes": window,
+            "seconds_after_payment": int(elapsed.total_seconds()),
+            "card_key_revealed": False,
+            "delivery_status": order.delivery_status,
+            "amount_cents": amount,
+        },
+    )
 
 
 def customer_standing(customer_id: int, now: datetime, exclude_ticket_id: int | None = None) -> dict:
     """Refunds in the standing window (finance or paid tickets), the flag, and the verdict."""
     days = _cfg("STANDING_WINDOW_DAYS")
     q = select(func.count(Ticket.id), func.coalesce(func.sum(Ticket.approved_amount_cents), 0)).where(
-        Ticket.customer_id == customer_id, Ticket.state.in_(REFUNDED_STATES),
-        Ticket.created_at >= now - timedelta(days=days))
+        Ticket.customer_id == customer_id,
+        Ticket.state.in_(REFUNDED_STATES),
+        Ticket.created_at >= now - timedelta(days=days),
+    )
     if exclude_ticket_id is not None:
         q = q.where(Ticket.id != exclude_ticket_id)
     count, total = db.session.execute(q).one()
     flagged = bool(db.session.scalar(select(User.flagged).where(User.id == customer_id)))
-    good = (not flagged and count <= _cfg("STANDING_MAX_REFUNDS")
-            and total <= _cfg("STANDING_MAX_REFUND_CENTS"))
-    return {"flagged": flagged, "refunds_in_window": int(count), "refunded_cents_in_window": int(total),
-            "window_days": days, "good_standing": good}
+    good = not flagged and count <= _cfg("STANDING_MAX_REFUNDS") and total <= _cfg("STANDING_MAX_REFUND_CENTS")
+    return {
+        "flagged": flagged,
+        "refunds_in_window": int(count),
+        "refunded_cents_in_window": int(total),
+        "window_days": days,
+        "good_standing": good,
+    }
 
 
 def rule_small_amount(ticket: Ticket, order: Order, now: datetime) -> Decision | None:
@@ -117,8 +135,12 @@ def rule_small_amount(ticket: Ticket, order: Order, now: datetime) -> Decision |
     standing = customer_standing(ticket.customer_id, now, exclude_ticket_id=ticket.id)
     if not standing["good_standing"]:
         return None
-    return Decision("small_amount", "fast_track", amount_cents=amount,
-                    facts={"amount_cents": amount, "limit_cents": limit, **standing})
+    return Decision(
+        "small_amount",
+        "fast_track",
+        amount_cents=amount,
+        facts={"amount_cents": amount, "limit_cents": limit, **standing},
+    )
 
 
 def rule_membership(ticket: Ticket, order: Order, now: datetime) -> Decision | None:
@@ -126,8 +148,12 @@ def rule_membership(ticket: Ticket, order: Order, now: datetime) -> Decision | N
         return None
     balance = _balance(ticket, order)
     if order.membership_activated_at is None:
-        return Decision("membership_not_activated", "fast_track", amount_cents=balance,
-                        facts={"activated": False, "amount_cents": balance})
+        return Decision(
+            "membership_not_activated",
+            "fast_track",
+            amount_cents=balance,
+            facts={"activated": False, "amount_cents": balance},
+        )
     term = order.membership_term_days
     if not term:
         return None
@@ -136,39 +162,72 @@ def rule_membership(ticket: Ticket, order: Order, now: datetime) -> Decision | N
     unused_share = order.amount_cents * (term - used_days) // term
     benefits = order.membership_benefits_used_cents or 0
     proposal = max(0, min(unused_share - benefits, balance))
-    return Decision("membership_pro_rata", "start_review", proposal_cents=proposal, facts={
-        "activated": True, "activated_at": _iso(order.membership_activated_at), "term_days": term,
-        "used_days": used_days, "unused_days": term - used_days, "price_cents": order.amount_cents,
-        "unused_share_cents": unused_share, "benefits_used_cents": benefits, "proposal_cents": proposal})
+    return Decision(
+        "membership_pro_rata",
+        "start_review",
+        proposal_cents=proposal,
+        facts={
+            "activated": True,
+            "activated_at": _iso(order.membership_activated_at),
+            "term_days": term,
+            "used_days": used_days,
+            "unused_days": term - used_days,
+            "price_cents": order.amount_cents,
+            "unused_share_cents": unused_share,
+            "benefits_used_cents": benefits,
+            "proposal_cents": proposal,
+        },
+    )
 
 
 def rule_duplicate_charge(ticket: Ticket, order: Order, now: datetime) -> Decision | None:
     if ticket.kind != "duplicate_charge":
         return None
     window = timedelta(minutes=_cfg("DUPLICATE_WINDOW_MINUTES"))
-    twins = db.session.scalars(select(Order).where(
-        Order.customer_id == order.customer_id, Order.id != order.id, Order.merchant_id == order.merchant_id,
-        Order.product_name == order.product_name, Order.amount_cents == order.amount_cents,
-        Order.paid_at >= order.paid_at - window, Order.paid_at <= order.paid_at + window).order_by(Order.paid_at))
+    twins = db.session.scalars(
+        select(Order)
+        .where(
+            Order.customer_id == order.customer_id,
+            Order.id != order.id,
+            Order.merchant_id == order.merchant_id,
+            Order.product_name == order.product_name,
+            Order.amount_cents == order.amount_cents,
+            Order.paid_at >= order.paid_at - window,
+            Order.paid_at <= order.paid_at + window,
+        )
+        .order_by(Order.paid_at)
+    )
     for twin in twins:
-        refunded = db.session.scalar(select(func.count(Ticket.id)).where(
-            Ticket.order_id == twin.id, Ticket.state.in_(REFUNDED_STATES)))
+        refunded = db.session.scalar(
+            select(func.count(Ticket.id)).where(Ticket.order_id == twin.id, Ticket.state.in_(REFUNDED_STATES))
+        )
         if refunded:
-            continue                 # one of the pair is being refunded already
+            continue  # one of the pair is being refunded already
         amount = _balance(ticket, order)
-        return Decision("duplicate_charge", "fast_track", amount_cents=amount, facts={
-            "order_no": order.order_no, "twin_order_no": twin.order_no, "amount_cents": amount,
-            "seconds_apart": int(abs((order.paid_at - twin.paid_at).total_seconds())),
-            "window_minutes": int(window.total_seconds() // 60)})
+        return Decision(
+            "duplicate_charge",
+            "fast_track",
+            amount_cents=amount,
+            facts={
+                "order_no": order.order_no,
+                "twin_order_no": twin.order_no,
+                "amount_cents": amount,
+                "seconds_apart": int(abs((order.paid_at - twin.paid_at).total_seconds())),
+                "window_minutes": int(window.total_seconds() // 60),
+            },
+        )
     return None
 
 
 def incident_covering(order: Order):
     """The first declared incident whose window holds the order's payment, for its product type."""
     from app.payouts.models import Incident
-    rows = db.session.scalars(select(Incident).where(
-        Incident.starts_at <= order.paid_at, or_(Incident.ends_at.is_(None), Incident.ends_at >= order.paid_at))
-        .order_by(Incident.starts_at))
+
+    rows = db.session.scalars(
+        select(Incident)
+        .where(Incident.starts_at <= order.paid_at, or_(Incident.ends_at.is_(None), Incident.ends_at >= order.paid_at))
+        .order_by(Incident.starts_at)
+    )
     return next((i for i in rows if order.product_type in (i.product_types or [])), None)
 
 
@@ -177,9 +236,19 @@ def rule_incident(ticket: Ticket, order: Order, now: datetime) -> Decision | Non
     if incident is None:
         return None
     note = _("Covered by platform incident #%(id)s: %(note)s", id=incident.id, note=incident.note or "—")
-    return Decision("incident", "start_review", note=note, facts={
-        "incident_id": incident.id, "starts_at": _iso(incident.starts_at), "ends_at": _iso(incident.ends_at),
-        "product_type": order.product_type, "paid_at": _iso(order.paid_at), "note": incident.note})
+    return Decision(
+        "incident",
+        "start_review",
+        note=note,
+        facts={
+            "incident_id": incident.id,
+            "starts_at": _iso(incident.starts_at),
+            "ends_at": _iso(incident.ends_at),
+            "product_type": order.product_type,
+            "paid_at": _iso(order.paid_at),
+            "note": incident.note,
+        },
+    )
 
 
 RULES = (rule_wrong_order, rule_small_amount, rule_membership, rule_duplicate_charge, rule_incident)
@@ -211,13 +280,14 @@ def evaluate_on_submit(ticket: Ticket) -> str | None:
             if decision.proposal_cents is not None:
                 payload["proposal"] = {"amount_cents": decision.proposal_cents}
             apply_event(ticket, "start_review", None, reason=decision.note, payload=payload)
-    except DomainError as exc:      # e.g. the order's balance went meanwhile: leave it to an agent
+    except DomainError as exc:  # e.g. the order's balance went meanwhile: leave it to an agent
         log.warning("fast-track rule %s on %s not applied: %s", decision.rule, ticket.ref, exc.message)
         return None
     return decision.rule
 
 
 # --- checks run inside the transition (registered by app.payouts.hooks) ----------------------
+
 
 def _record_rule(ctx: EventContext) -> None:
     rule = ctx.payload.get("rule")
@@ -239,8 +309,10 @@ def _check_fast_track(ctx: EventContext) -> None:
     if ctx.amount_cents is None:
         ctx.amount_cents = ctx.ticket.requested_amount_cents
     if not 0 < ctx.amount_cents <= balance:
-        raise Invalid(str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).",
-                             b=balance)), fields={"amount_cents": [f"1..{balance}"]})
+        raise Invalid(
+            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).", b=balance)),
+            fields={"amount_cents": [f"1..{balance}"]},
+        )
     ctx.payload["amount_cents"] = ctx.amount_cents
     _record_rule(ctx)
 
@@ -252,28 +324,41 @@ def init_checks() -> None:
 
 # --- plain words for the customer's tracker ----------------------------------------------------
 
+
 def explain(ticket: Ticket) -> str:
     """Why the system decided this ticket on its own, in the reader's language ('' if it did not)."""
     from app.i18n import money
+
     rule, facts = ticket.fast_track_rule, ticket.fast_track_facts or {}
     amount = money(facts.get("amount_cents") or ticket.approved_amount_cents or 0)
     if rule == "wrong_order_cooling_off":
-        return _("You reported the wrong order within %(minutes)s minutes of paying and the goods were "
-                 "not used, so the full %(amount)s is refunded automatically.",
-                 minutes=facts.get("window_minutes"), amount=amount)
+        return _(
+            "You reported the wrong order within %(minutes)s minutes of paying and the goods were "
+            "not used, so the full %(amount)s is refunded automatically.",
+            minutes=facts.get("window_minutes"),
+            amount=amount,
+        )
     if rule == "small_amount":
-        return _("Small refunds for customers in good standing are approved automatically: "
-                 "%(amount)s is on its way.", amount=amount)
+        return _(
+            "Small refunds for customers in good standing are approved automatically: %(amount)s is on its way.",
+            amount=amount,
+        )
     if rule == "membership_not_activated":
         return _("Your membership was never activated, so the full %(amount)s is refunded.", amount=amount)
     if rule == "membership_pro_rata":
-        return _("Your membership was used for %(used)s of %(term)s days. An agent is reviewing a refund of "
-                 "the unused share minus benefits already used: %(amount)s.", used=facts.get("used_days"),
-                 term=facts.get("term_days"), amount=money(facts.get("proposal_cents") or 0))
+        return _(
+            "Your membership was used for %(used)s of %(term)s days. An agent is reviewing a refund of "
+            "the unused share minus benefits already used: %(amount)s.",
+            used=facts.get("used_days"),
+            term=facts.get("term_days"),
+            amount=money(facts.get("proposal_cents") or 0),
+        )
     if rule == "duplicate_charge":
-        return _("We can see you paid twice for the same product within minutes, so the duplicate payment "
-                 "of %(amount)s is refunded.", amount=amount)
+        return _(
+            "We can see you paid twice for the same product within minutes, so the duplicate payment "
+            "of %(amount)s is refunded.",
+            amount=amount,
+        )
     if rule == "incident":
-        return _("A platform incident affected your order, so no evidence is needed: an agent is "
-                 "reviewing it now.")
+        return _("A platform incident affected your order, so no evidence is needed: an agent is reviewing it now.")
     return ""

@@ -4,12 +4,13 @@ The only code path that changes `ticket.state`. Other packages plug in through
 `register_check` (extra input checks for an event, inside the transaction) and
 `after_commit` (work to do once the transition is durable, e.g. enqueue jobs).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -30,13 +31,13 @@ from app.workflow.machine import BY_TRIGGER, TRANSITIONS, Transition, fire
 class EventContext:
     ticket: Ticket
     event: str
-    user: object | None          # app.auth.models.User, or None for the system
+    user: object | None  # app.auth.models.User, or None for the system
     role: str
     now: datetime
     reason: str | None = None
     amount_cents: int | None = None
     items: list | None = None
-    payload: dict = field(default_factory=dict)   # recorded on the TicketEvent
+    payload: dict = field(default_factory=dict)  # recorded on the TicketEvent
 
 
 Check = Callable[[EventContext], None]
@@ -69,8 +70,11 @@ def _condition_ok(name: str, ticket: Ticket, user, now: datetime) -> bool:
 
 
 def _may(t: Transition, ticket: Ticket, user, now: datetime) -> bool:
-    return (role_of(user) in t.roles and ticket.state in t.source
-            and all(_condition_ok(c, ticket, user, now) for c in t.conditions))
+    return (
+        role_of(user) in t.roles
+        and ticket.state in t.source
+        and all(_condition_ok(c, ticket, user, now) for c in t.conditions)
+    )
 
 
 def allowed_events(ticket: Ticket, user, now: datetime | None = None) -> list[str]:
@@ -81,7 +85,8 @@ def allowed_events(ticket: Ticket, user, now: datetime | None = None) -> list[st
 def refundable_balance(order: Order, exclude_ticket_id: int | None = None) -> int:
     """What can still be refunded on an order: paid amount minus other tickets' approved money."""
     q = select(db.func.coalesce(db.func.sum(Ticket.approved_amount_cents), 0)).where(
-        Ticket.order_id == order.id, Ticket.state.in_(("finance", "paid")))
+        Ticket.order_id == order.id, Ticket.state.in_(("finance", "paid"))
+    )
     if exclude_ticket_id is not None:
         q = q.where(Ticket.id != exclude_ticket_id)
     return order.amount_cents - db.session.scalar(q)
@@ -103,8 +108,10 @@ def _check_approval(ctx: EventContext) -> None:
     order = db.session.get(Order, ticket.order_id, with_for_update=True, populate_existing=True)
     balance = refundable_balance(order, exclude_ticket_id=ticket.id)
     if amount <= 0 or amount > balance:
-        raise Invalid(str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).",
-                             b=balance)), fields={"amount_cents": [f"1..{balance}"]})
+        raise Invalid(
+            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).", b=balance)),
+            fields={"amount_cents": [f"1..{balance}"]},
+        )
     limit = current_app.config["APPROVAL_LIMIT_CENTS"]
     if ctx.role == "agent" and amount > limit:
         raise Forbidden(str(_l("Amounts above the approval limit need a manager's approval.")))
@@ -129,26 +136,46 @@ def _apply_effects(ctx: EventContext) -> None:
         ctx.payload["items"] = ctx.items
 
 
-def apply_event(ticket: Ticket, event: str, user, *, reason: str | None = None,
-                amount_cents: int | None = None, items: list | None = None,
-                version: int | None = None, payload: dict | None = None,
-                now: datetime | None = None) -> Ticket:
+def apply_event(
+    ticket: Ticket,
+    event: str,
+    user,
+    *,
+    reason: str | None = None,
+    amount_cents: int | None = None,
+    items: list | None = None,
+    version: int | None = None,
+    payload: dict | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     """Fire `event` on `ticket` as `user` (None = system) in one transaction."""
     now = now or utcnow()
     t = BY_TRIGGER.get(event)
     if t is None:
-        raise Invalid(str(_l("Unknown event.")), fields={"event": [event]},
-                      allowed_events=allowed_events(ticket, user, now))
+        raise Invalid(
+            str(_l("Unknown event.")), fields={"event": [event]}, allowed_events=allowed_events(ticket, user, now)
+        )
     if version is not None and version != ticket.version:
         raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
     role = role_of(user)
     if role not in t.roles:
         raise Forbidden(str(_l("Your role may not do this.")), allowed_events=allowed_events(ticket, user, now))
     if not _may(t, ticket, user, now):
-        raise NotAllowed(str(_l("This action is not allowed in the ticket's current state.")),
-                         allowed_events=allowed_events(ticket, user, now))
-    ctx = EventContext(ticket, event, user, role, now, reason=(reason or "").strip() or None,
-                       amount_cents=amount_cents, items=items, payload=dict(payload or {}))
+        raise NotAllowed(
+            str(_l("This action is not allowed in the ticket's current state.")),
+            allowed_events=allowed_events(ticket, user, now),
+        )
+    ctx = EventContext(
+        ticket,
+        event,
+        user,
+        role,
+        now,
+        reason=(reason or "").strip() or None,
+        amount_cents=amount_cents,
+        items=items,
+        payload=dict(payload or {}),
+    )
     try:
         _check_input(t, ctx)
         from_state = ticket.state
@@ -156,10 +183,18 @@ def apply_event(ticket: Ticket, event: str, user, *, reason: str | None = None,
         ticket.state_changed_at = now
         _apply_effects(ctx)
         sla.on_transition(ticket, event, from_state, now)
-        db.session.flush()   # assigns ticket.id for the first event
-        record_event(ticket, event, None if from_state == "new" else from_state, ticket.state,
-                     actor_id=getattr(user, "id", None), actor_role=role, reason=ctx.reason,
-                     payload=ctx.payload, at=now)
+        db.session.flush()  # assigns ticket.id for the first event
+        record_event(
+            ticket,
+            event,
+            None if from_state == "new" else from_state,
+            ticket.state,
+            actor_id=getattr(user, "id", None),
+            actor_role=role,
+            reason=ctx.reason,
+            payload=ctx.payload,
+            at=now,
+        )
         db.session.commit()
     except (StaleDataError, IntegrityError):
         db.session.rollback()

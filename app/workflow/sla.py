@@ -11,6 +11,7 @@ Metrics (business time on the desk's calendar, configurable per ticket kind):
 Breach and warning are always computed from the stored times and now (`sla_status`); the
 sweep (sla_jobs.py) only marks them once for notifications and escalation.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,11 +46,11 @@ _US = 1_000_000
 
 # ---------------------------------------------------------------- calendar
 
-_calendars: dict[tuple, BusinessCalendar] = {}   # one shared instance per configuration
+_calendars: dict[tuple, BusinessCalendar] = {}  # one shared instance per configuration
 
 
 def parse_hours(spec: str) -> dict[int, list[tuple[time, time]]]:
-    """"1-5 09:00-12:00,13:00-18:00; 6 10:00-14:00" → {weekday (0=Mon): [(start, end)]}."""
+    """ "1-5 09:00-12:00,13:00-18:00; 6 10:00-14:00" → {weekday (0=Mon): [(start, end)]}."""
     hours: dict[int, list[tuple[time, time]]] = {}
     for part in filter(None, (p.strip() for p in spec.split(";"))):
         days, _, spans = part.partition(" ")
@@ -75,13 +76,15 @@ def get_calendar() -> BusinessCalendar:
     if state.get("cal") is not None and _time.monotonic() - state["checked"] < CALENDAR_RECHECK_SECONDS:
         return state["cal"]
     with db.session.no_autoflush:
-        fingerprint = tuple(db.session.execute(
-            select(func.count(BusinessDate.id), func.max(BusinessDate.id))).one())
+        fingerprint = tuple(db.session.execute(select(func.count(BusinessDate.id), func.max(BusinessDate.id))).one())
         if state.get("fingerprint") != fingerprint or state.get("cal") is None:
             rows = db.session.execute(select(BusinessDate.day, BusinessDate.kind)).all()
-            state["cal"] = _calendar_for(current_app.config["SLA_WORK_HOURS"], current_app.config["TZ_DISPLAY"],
-                                         frozenset(d for d, k in rows if k == "holiday"),
-                                         frozenset(d for d, k in rows if k == "workday"))
+            state["cal"] = _calendar_for(
+                current_app.config["SLA_WORK_HOURS"],
+                current_app.config["TZ_DISPLAY"],
+                frozenset(d for d, k in rows if k == "holiday"),
+                frozenset(d for d, k in rows if k == "workday"),
+            )
             state["fingerprint"] = fingerprint
     state["checked"] = _time.monotonic()
     return state["cal"]
@@ -128,7 +131,7 @@ def workday_length() -> timedelta:
 
 
 def parse_duration(text: str) -> timedelta:
-    """"4h", "2d", "1d4h30m" → business time ("d" = one working day)."""
+    """ "4h", "2d", "1d4h30m" → business time ("d" = one working day)."""
     text = text.strip().lower()
     parts = _DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
@@ -139,8 +142,10 @@ def parse_duration(text: str) -> timedelta:
 
 def target(metric: str, kind: str) -> timedelta:
     """The business-time target of a desk metric for a ticket kind (config SLA_POLICY overrides)."""
-    overrides = dict(item.split("=", 1) for item in
-                     filter(None, (p.strip() for p in current_app.config.get("SLA_POLICY", "").split(","))))
+    overrides = dict(
+        item.split("=", 1)
+        for item in filter(None, (p.strip() for p in current_app.config.get("SLA_POLICY", "").split(",")))
+    )
     return parse_duration(overrides.get(f"{kind}.{metric}") or overrides.get(metric) or DEFAULT_TARGETS[metric])
 
 
@@ -155,8 +160,13 @@ def _open_records(ticket) -> list[SlaRecord]:
     if ticket.id is None:
         return []
     with db.session.no_autoflush:
-        return list(db.session.scalars(select(SlaRecord).where(
-            SlaRecord.ticket_id == ticket.id, SlaRecord.met_at.is_(None), SlaRecord.stopped_at.is_(None))))
+        return list(
+            db.session.scalars(
+                select(SlaRecord).where(
+                    SlaRecord.ticket_id == ticket.id, SlaRecord.met_at.is_(None), SlaRecord.stopped_at.is_(None)
+                )
+            )
+        )
 
 
 def _settle_thresholds(rec: SlaRecord, now: datetime) -> None:
@@ -200,27 +210,34 @@ def on_transition(ticket, event: str, from_state: str | None, now: datetime) -> 
     current: SlaRecord | None = None
     for rec in _open_records(ticket):
         if rec.metric == "review_decision" and rec.paused_at is not None and to_state == "review":
-            rec.resumed_at, rec.paused_at = now, None          # provide_evidence: the clock resumes
+            rec.resumed_at, rec.paused_at = now, None  # provide_evidence: the clock resumes
             _run(rec, cal, now)
             current = rec
         elif rec.metric == "review_decision" and rec.paused_at is None and to_state == "evidence":
-            _settle_thresholds(rec, now)                       # request_evidence: the clock pauses
+            _settle_thresholds(rec, now)  # request_evidence: the clock pauses
             rec.elapsed_us = _used(rec, cal, now)
             rec.paused_at, rec.warn_at, rec.due_at = now, None, None
         else:
             _end(rec, event, cal, now)
     metric = STATE_METRIC.get(to_state)
     if current is None and metric is not None:
-        current = SlaRecord(ticket=ticket, metric=metric, target_us=_us(target(metric, ticket.kind)),
-                            started_at=now, elapsed_us=0)
+        current = SlaRecord(
+            ticket=ticket, metric=metric, target_us=_us(target(metric, ticket.kind)), started_at=now, elapsed_us=0
+        )
         _run(current, cal, now)
         db.session.add(current)
     if to_state == "evidence":
         cfg = current_app.config
         due = now + timedelta(days=cfg["SLA_EVIDENCE_DAYS"])
-        window = SlaRecord(ticket=ticket, metric=EVIDENCE_WINDOW, started_at=now, elapsed_us=0,
-                           target_us=_us(due - now), due_at=due,
-                           warn_at=max(now, due - timedelta(days=cfg["SLA_EVIDENCE_REMINDER_DAYS"])))
+        window = SlaRecord(
+            ticket=ticket,
+            metric=EVIDENCE_WINDOW,
+            started_at=now,
+            elapsed_us=0,
+            target_us=_us(due - now),
+            due_at=due,
+            warn_at=max(now, due - timedelta(days=cfg["SLA_EVIDENCE_REMINDER_DAYS"])),
+        )
         db.session.add(window)
         ticket.sla_metric, ticket.sla_warn_at, ticket.sla_due_at = EVIDENCE_WINDOW, None, None
         ticket.sla_paused_at, ticket.evidence_due_at = now, due
@@ -254,10 +271,14 @@ def sla_status(ticket, now: datetime) -> dict:
             overdue = int(cal.business_time_between(due, now).total_seconds())
     ev_due = ticket.evidence_due_at if ticket.state == "evidence" else None
     return {
-        "metric": ticket.sla_metric, "status": status, "paused": ticket.state == "evidence",
-        "due_at": due.isoformat() if due else None, "warn_at": warn.isoformat() if warn else None,
+        "metric": ticket.sla_metric,
+        "status": status,
+        "paused": ticket.state == "evidence",
+        "due_at": due.isoformat() if due else None,
+        "warn_at": warn.isoformat() if warn else None,
         "evidence_due_at": ev_due.isoformat() if ev_due else None,
-        "business_seconds_left": remaining, "business_seconds_overdue": overdue,
+        "business_seconds_left": remaining,
+        "business_seconds_overdue": overdue,
     }
 
 
@@ -266,9 +287,23 @@ def metric_label(metric: str | None) -> str:
 
 
 def records_of(ticket_id: int) -> list[SlaRecord]:
-    return list(db.session.scalars(select(SlaRecord).where(SlaRecord.ticket_id == ticket_id)
-                                   .order_by(SlaRecord.started_at, SlaRecord.id)))
+    return list(
+        db.session.scalars(
+            select(SlaRecord).where(SlaRecord.ticket_id == ticket_id).order_by(SlaRecord.started_at, SlaRecord.id)
+        )
+    )
 
 
-__all__ = ["DESK_METRICS", "EVIDENCE_WINDOW", "on_transition", "sla_status", "get_calendar", "target",
-           "set_business_date", "remove_business_date", "records_of", "status_of", "metric_label"]
+__all__ = [
+    "DESK_METRICS",
+    "EVIDENCE_WINDOW",
+    "on_transition",
+    "sla_status",
+    "get_calendar",
+    "target",
+    "set_business_date",
+    "remove_business_date",
+    "records_of",
+    "status_of",
+    "metric_label",
+]

@@ -3,6 +3,7 @@
 
 Templates call `sla_view(ticket)` (see app/templates/sla/_badge.html and _tracker_eta.html).
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,8 @@ from datetime import date, datetime
 
 import click
 from flask import Flask
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 
 from app.jobs import PERIODIC, register_periodic, run_in_app
 from app.types import utcnow
@@ -21,8 +23,10 @@ from app.workflow import sla
 
 log = logging.getLogger(__name__)
 
-SWEEP_JOBS = (("sla_sweep", "app.workflow.sla_jobs.sweep_sla", "* * * * *"),
-              ("send_due_emails", "app.notifications.jobs.send_due_emails", "* * * * *"))
+SWEEP_JOBS = (
+    ("sla_sweep", "app.workflow.sla_jobs.sweep_sla", "* * * * *"),
+    ("send_due_emails", "app.notifications.jobs.send_due_emails", "* * * * *"),
+)
 
 
 def duration_text(seconds: int | None) -> str:
@@ -37,14 +41,14 @@ def short_time(dt: datetime | None) -> str:
 
 @dataclass
 class SlaView:
-    status: str                 # none | ok | warning | breached
+    status: str  # none | ok | warning | breached
     metric: str | None
     metric_label: str
     paused: bool
     due_at: datetime | None
     evidence_due_at: datetime | None
-    left: str                   # business time left, e.g. "3h 20m" ("" when none / overdue)
-    overdue: str                # business time overdue ("" unless breached)
+    left: str  # business time left, e.g. "3h 20m" ("" when none / overdue)
+    overdue: str  # business time overdue ("" unless breached)
 
 
 def sla_view(ticket, now: datetime | None = None) -> SlaView:
@@ -52,8 +56,12 @@ def sla_view(ticket, now: datetime | None = None) -> SlaView:
     st = sla.sla_status(ticket, now)
     paused = st["paused"]
     return SlaView(
-        status=st["status"], metric=ticket.sla_metric, metric_label=sla.metric_label(ticket.sla_metric),
-        paused=paused, due_at=ticket.sla_due_at, evidence_due_at=ticket.evidence_due_at if paused else None,
+        status=st["status"],
+        metric=ticket.sla_metric,
+        metric_label=sla.metric_label(ticket.sla_metric),
+        paused=paused,
+        due_at=ticket.sla_due_at,
+        evidence_due_at=ticket.evidence_due_at if paused else None,
         left=duration_text(st["business_seconds_left"]) if st["business_seconds_left"] is not None else "",
         overdue=duration_text(st["business_seconds_overdue"]) if st["business_seconds_overdue"] is not None else "",
     )
@@ -103,6 +111,7 @@ def list_cmd() -> None:
 
     from app.extensions import db
     from app.workflow.sla_models import BusinessDate
+
     for row in db.session.scalars(select(BusinessDate).order_by(BusinessDate.day)):
         click.echo(f"{row.day} {row.kind} {row.note}")
 
@@ -158,6 +167,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(sla_view=sla_view, sla_short_time=short_time)
     if "notifications" not in app.blueprints:
         from app.notifications.views import bp as notifications_bp
+
         app.register_blueprint(notifications_bp)
     if "calendar" not in app.cli.commands:
         app.cli.add_command(calendar_cli)

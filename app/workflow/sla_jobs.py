@@ -8,12 +8,14 @@ what crosses a threshold, not what is open. Pages never depend on it (see sla.sl
 A record that another sweep holds locked (possibly for another threshold) is skipped and left
 to that sweep or the next tick: late by one interval at worst, never marked twice.
 """
+
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.auth.models import User
@@ -33,14 +35,26 @@ T = SlaRecord.__table__
 
 def _claim(mark: str, threshold: str, now: datetime, *, evidence: bool) -> list:
     """Set `mark` = now on up to BATCH open records whose `threshold` <= now; return the rows won."""
-    pending = (select(T.c.id).where(T.c[threshold] <= now, T.c[mark].is_(None),
-                                    T.c.met_at.is_(None), T.c.stopped_at.is_(None),
-                                    (T.c.metric == EVIDENCE_WINDOW) if evidence else (T.c.metric != EVIDENCE_WINDOW))
-               .order_by(T.c[threshold]).limit(BATCH))
+    pending = (
+        select(T.c.id)
+        .where(
+            T.c[threshold] <= now,
+            T.c[mark].is_(None),
+            T.c.met_at.is_(None),
+            T.c.stopped_at.is_(None),
+            (T.c.metric == EVIDENCE_WINDOW) if evidence else (T.c.metric != EVIDENCE_WINDOW),
+        )
+        .order_by(T.c[threshold])
+        .limit(BATCH)
+    )
     if db.engine.dialect.name == "postgresql":
         pending = pending.with_for_update(skip_locked=True)
-    stmt = (update(T).where(T.c.id.in_(pending.scalar_subquery()), T.c[mark].is_(None))
-            .values({mark: now}).returning(T.c.id, T.c.ticket_id, T.c.metric, T.c.due_at))
+    stmt = (
+        update(T)
+        .where(T.c.id.in_(pending.scalar_subquery()), T.c[mark].is_(None))
+        .values({mark: now})
+        .returning(T.c.id, T.c.ticket_id, T.c.metric, T.c.due_at)
+    )
     return list(db.session.execute(stmt).all())
 
 
@@ -73,8 +87,16 @@ def _warn_batch(now: datetime) -> int:
         for r in rows:
             t = tickets[r.ticket_id]
             for user in [users[t.assignee_id]] if t.assignee_id is not None else managers:
-                _send(user, "sla_warning", t, "SLA warning: %(ref)s", "%(metric)s is due at %(due)s.", False,
-                      metric=r.metric, due=local_time(r.due_at))
+                _send(
+                    user,
+                    "sla_warning",
+                    t,
+                    "SLA warning: %(ref)s",
+                    "%(metric)s is due at %(due)s.",
+                    False,
+                    metric=r.metric,
+                    due=local_time(r.due_at),
+                )
     db.session.commit()
     return len(rows)
 
@@ -82,8 +104,11 @@ def _warn_batch(now: datetime) -> int:
 def _breach_batch(now: datetime) -> int:
     rows = _claim("breached_at", "due_at", now, evidence=False)
     if rows:
-        db.session.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_({r.ticket_id for r in rows}))
-                           .values(priority=Ticket.__table__.c.priority + 1))
+        db.session.execute(
+            update(Ticket.__table__)
+            .where(Ticket.__table__.c.id.in_({r.ticket_id for r in rows}))
+            .values(priority=Ticket.__table__.c.priority + 1)
+        )
     tickets, managers = _tickets(r.ticket_id for r in rows), _managers() if rows else []
     users = _users(t.assignee_id for t in tickets.values())
     with db.session.no_autoflush:
@@ -93,8 +118,16 @@ def _breach_batch(now: datetime) -> int:
             if t.assignee_id is not None:
                 recipients.setdefault(t.assignee_id, users[t.assignee_id])
             for user in recipients.values():
-                _send(user, "sla_breach", t, "SLA breached: %(ref)s", "%(metric)s was due at %(due)s.", True,
-                      metric=r.metric, due=local_time(r.due_at))
+                _send(
+                    user,
+                    "sla_breach",
+                    t,
+                    "SLA breached: %(ref)s",
+                    "%(metric)s was due at %(due)s.",
+                    True,
+                    metric=r.metric,
+                    due=local_time(r.due_at),
+                )
     db.session.commit()
     return len(rows)
 
@@ -106,9 +139,15 @@ def _remind_batch(now: datetime) -> int:
     with db.session.no_autoflush:
         for r in rows:
             t = tickets[r.ticket_id]
-            _send(users[t.customer_id], "evidence_reminder", t, "%(ref)s: we still need your evidence",
-                  "Please send the requested material by %(due)s, or the ticket will be closed.", False,
-                  due=local_time(r.due_at))
+            _send(
+                users[t.customer_id],
+                "evidence_reminder",
+                t,
+                "%(ref)s: we still need your evidence",
+                "Please send the requested material by %(due)s, or the ticket will be closed.",
+                False,
+                due=local_time(r.due_at),
+            )
     db.session.commit()
     return len(rows)
 
@@ -116,10 +155,20 @@ def _remind_batch(now: datetime) -> int:
 def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
     """Close one ticket whose evidence window ran out. None when nothing (unlocked) is due."""
     from app.workflow.service import apply_event
-    q = (select(SlaRecord).where(SlaRecord.metric == EVIDENCE_WINDOW, SlaRecord.due_at <= now,
-                                 SlaRecord.breached_at.is_(None), SlaRecord.met_at.is_(None),
-                                 SlaRecord.stopped_at.is_(None), SlaRecord.id.not_in(skipped or {0}))
-         .order_by(SlaRecord.due_at).limit(1))
+
+    q = (
+        select(SlaRecord)
+        .where(
+            SlaRecord.metric == EVIDENCE_WINDOW,
+            SlaRecord.due_at <= now,
+            SlaRecord.breached_at.is_(None),
+            SlaRecord.met_at.is_(None),
+            SlaRecord.stopped_at.is_(None),
+            SlaRecord.id.not_in(skipped or {0}),
+        )
+        .order_by(SlaRecord.due_at)
+        .limit(1)
+    )
     if db.engine.dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     rec = db.session.scalar(q)
@@ -127,18 +176,24 @@ def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
         db.session.rollback()
         return None
     ticket = db.session.get(Ticket, rec.ticket_id)
-    if ticket.state != "evidence":          # should not happen; settle the record and move on
+    if ticket.state != "evidence":  # should not happen; settle the record and move on
         rec.stopped_at = rec.breached_at = now
         db.session.commit()
         return False
     customer = db.session.get(User, ticket.customer_id)
-    _send(customer, "evidence_expired", ticket, "%(ref)s was closed",
-          "We did not receive the requested material in time. You can file a new request at any time.", False)
+    _send(
+        customer,
+        "evidence_expired",
+        ticket,
+        "%(ref)s was closed",
+        "We did not receive the requested material in time. You can file a new request at any time.",
+        False,
+    )
     with force_locale(customer.locale or "zh_Hans_CN"):
         reason = _("The evidence window ended without the requested material.")
     try:
         apply_event(ticket, "expire", None, reason=reason, now=now)
-    except DomainError as exc:   # someone else moved the ticket first: nothing to expire
+    except DomainError as exc:  # someone else moved the ticket first: nothing to expire
         log.info("expire %s skipped: %s", ticket.ref, exc.message)
         skipped.add(rec.id)
         return False

@@ -6,6 +6,7 @@ carries `warn_at`/`due_at`; while paused (ticket waiting on the customer) both a
 through two partial indexes (open, not yet marked, ordered by the threshold time), so its cost
 follows the number of records crossing, not the number of open tickets.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -31,28 +32,34 @@ class SlaRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(30))
-    target_us: Mapped[int] = mapped_column(BigInteger)      # business µs (desk) or calendar µs (evidence)
+    target_us: Mapped[int] = mapped_column(BigInteger)  # business µs (desk) or calendar µs (evidence)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    elapsed_us: Mapped[int] = mapped_column(BigInteger, default=0)   # business time used before the last pause
+    elapsed_us: Mapped[int] = mapped_column(BigInteger, default=0)  # business time used before the last pause
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # ended without being met
-    ended_by: Mapped[str | None] = mapped_column(String(30))          # the event that ended it
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended without being met
+    ended_by: Mapped[str | None] = mapped_column(String(30))  # the event that ended it
 
     ticket: Mapped[Ticket] = relationship()
 
     __table_args__ = (
-        Index("ix_sla_records_warn_pending", "warn_at",
-              postgresql_where=text(f"warned_at IS NULL AND {_OPEN}"),
-              sqlite_where=text(f"warned_at IS NULL AND {_OPEN}")),
-        Index("ix_sla_records_due_pending", "due_at",
-              postgresql_where=text(f"breached_at IS NULL AND {_OPEN}"),
-              sqlite_where=text(f"breached_at IS NULL AND {_OPEN}")),
+        Index(
+            "ix_sla_records_warn_pending",
+            "warn_at",
+            postgresql_where=text(f"warned_at IS NULL AND {_OPEN}"),
+            sqlite_where=text(f"warned_at IS NULL AND {_OPEN}"),
+        ),
+        Index(
+            "ix_sla_records_due_pending",
+            "due_at",
+            postgresql_where=text(f"breached_at IS NULL AND {_OPEN}"),
+            sqlite_where=text(f"breached_at IS NULL AND {_OPEN}"),
+        ),
         Index("ix_sla_records_metric_started", "metric", "started_at"),
     )
 
@@ -75,7 +82,7 @@ class BusinessDate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
-    kind: Mapped[str] = mapped_column(String(10))            # holiday | workday
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,4 +1,5 @@
 """Register, log in, log out and the language switch (test client, CSRF on)."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -75,14 +76,16 @@ def test_login_wrong_password_and_empty_fields(client, app):
 def test_login_follows_a_safe_next_only(client, app):
     user = make_user()
     page = client.get("/login")
-    ok = client.post("/login?next=/tickets", data={"email": user.email, "password": "password123",
-                                                   "csrf_token": csrf_token(page)})
+    ok = client.post(
+        "/login?next=/tickets", data={"email": user.email, "password": "password123", "csrf_token": csrf_token(page)}
+    )
     assert ok.location == "/tickets"
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/"))})
     for evil in ("https://evil.example/x", "//evil.example", "/\\evil.example"):
         page = client.get("/login")
-        resp = client.post(f"/login?next={evil}", data={"email": user.email, "password": "password123",
-                                                         "csrf_token": csrf_token(page)})
+        resp = client.post(
+            f"/login?next={evil}", data={"email": user.email, "password": "password123", "csrf_token": csrf_token(page)}
+        )
         assert resp.location == "/", evil
         client.post("/logout", data={"csrf_token": csrf_token(client.get("/"))})
 
@@ -103,7 +106,7 @@ def test_logout_needs_post_with_csrf(client, app, auth):
 
 def test_language_switch_is_kept_in_the_session_and_on_the_account(client, app, auth):
     user = login(client, make_user(), auth)
-    assert "我的订单" in text(client.get("/orders"))                     # Simplified Chinese by default
+    assert "我的订单" in text(client.get("/orders"))  # Simplified Chinese by default
     assert "My orders" in text(client.get("/orders?lang=en"))
     assert "My orders" in text(client.get("/tickets")) and "My requests" in text(client.get("/tickets"))
     assert _db.session.get(User, user.id).locale == "en"
@@ -115,5 +118,6 @@ def test_a_users_saved_language_applies_on_a_new_session(app, auth):
     user = make_user(locale="en")
     fresh = app.test_client()
     from tests.conftest import WebAuth
+
     WebAuth(fresh).login(user)
     assert "My orders" in text(fresh.get("/orders"))

@@ -3,6 +3,7 @@
 Browser tests run on the SQLite pass of `make test` only (TEST_DATABASE_URL unset), to keep CI fast.
 UPDATE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (shown in the README).
 """
+
 from __future__ import annotations
 
 import os
@@ -74,6 +75,7 @@ def live(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(live):
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         yield b

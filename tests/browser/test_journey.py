@@ -1,4 +1,5 @@
 """The whole journey in a real browser: file → evidence asked → answered → approved → paid → 已到账."""
+
 from __future__ import annotations
 
 import io
@@ -14,18 +15,40 @@ pytestmark = pytest.mark.browser
 PASSWORD = "password123"
 
 TEXT = {
-    "zh": {"file": "申请退款 / 投诉", "submit": "提交申请", "submitted": "已提交", "request_evidence": "要求补充材料",
-           "provide": "提交材料", "approve": "批准退款", "pay": "登记打款", "paid": "已退款", "arrived": "已到账",
-           "claim": "认领", "steps": ["提交", "补充材料", "审核", "财务处理", "已到账"], "needs": "需要您提供"},
-    "en": {"file": "Refund / complaint", "submit": "Submit request", "submitted": "Submitted",
-           "request_evidence": "Request evidence", "provide": "Send evidence", "approve": "Approve refund",
-           "pay": "Record payout", "paid": "Refunded", "arrived": "Money arrived", "claim": "Claim",
-           "steps": ["Filed", "More material", "Review", "Payout", "Money arrived"], "needs": "What we need from you"},
+    "zh": {
+        "file": "申请退款 / 投诉",
+        "submit": "提交申请",
+        "submitted": "已提交",
+        "request_evidence": "要求补充材料",
+        "provide": "提交材料",
+        "approve": "批准退款",
+        "pay": "登记打款",
+        "paid": "已退款",
+        "arrived": "已到账",
+        "claim": "认领",
+        "steps": ["提交", "补充材料", "审核", "财务处理", "已到账"],
+        "needs": "需要您提供",
+    },
+    "en": {
+        "file": "Refund / complaint",
+        "submit": "Submit request",
+        "submitted": "Submitted",
+        "request_evidence": "Request evidence",
+        "provide": "Send evidence",
+        "approve": "Approve refund",
+        "pay": "Record payout",
+        "paid": "Refunded",
+        "arrived": "Money arrived",
+        "claim": "Claim",
+        "steps": ["Filed", "More material", "Review", "Payout", "Money arrived"],
+        "needs": "What we need from you",
+    },
 }
 
 
 def _png() -> bytes:
     from PIL import Image, ImageDraw
+
     img = Image.new("RGB", (320, 120), "white")
     ImageDraw.Draw(img).text((10, 50), "payment KM-BROWSER 128.00", fill="black")
     buf = io.BytesIO()
@@ -37,22 +60,32 @@ def _people(live, lang: str):
     with live.app.app_context():
         customer = make_user("customer", email=f"buyer-{lang}@example.com", name="小王" if lang == "zh" else "Wang")
         agent = make_user("agent", email=f"agent-{lang}@example.com", name="客服小李" if lang == "zh" else "Agent Li")
-        finance = make_user("finance", email=f"finance-{lang}@example.com", name="财务老张" if lang == "zh" else "Zhang")
-        order = make_order(customer, product_name="Steam 钱包充值卡 ¥128", amount_cents=12_800,
-                           payment_channel="alipay", product_type="card_key")
+        finance = make_user(
+            "finance", email=f"finance-{lang}@example.com", name="财务老张" if lang == "zh" else "Zhang"
+        )
+        order = make_order(
+            customer,
+            product_name="Steam 钱包充值卡 ¥128",
+            amount_cents=12_800,
+            payment_channel="alipay",
+            product_type="card_key",
+        )
         ids = customer.email, agent.email, finance.email, order.order_no
         db.session.remove()
     return ids
 
 
 def _login(browser, live, email: str, lang: str, *, phone: bool = False):
-    ctx = browser.new_context(viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
-                              device_scale_factor=2 if phone else 1, locale="zh-CN" if lang == "zh" else "en-US")
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+        device_scale_factor=2 if phone else 1,
+        locale="zh-CN" if lang == "zh" else "en-US",
+    )
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     page.goto(live("/login"))
     if lang == "en":
-        page.click("a[lang=en]")              # the language switch, kept in the session
+        page.click("a[lang=en]")  # the language switch, kept in the session
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit], form input[type=submit]")
@@ -76,9 +109,11 @@ def _journey(browser, live, shots, lang: str) -> None:
     # The customer files a ticket from the order (on a phone).
     cust = _login(browser, live, customer_email, lang, phone=True)
     cust.locator(f"li[data-order='{order_no}']").get_by_role("link", name=t["file"]).click()
-    assert cust.locator("#amount").input_value() == "128.00"     # the refundable balance, already filled
+    assert cust.locator("#amount").input_value() == "128.00"  # the refundable balance, already filled
     cust.check("input[value=not_delivered]")
-    cust.fill("#description", "付款成功但是卡密一直没有发给我。" if lang == "zh" else "Paid, but the card key never came.")
+    cust.fill(
+        "#description", "付款成功但是卡密一直没有发给我。" if lang == "zh" else "Paid, but the card key never came."
+    )
     cust.get_by_role("button", name=t["submit"]).click()
     cust.wait_for_load_state()
     ref = re.search(r"/tickets/(RD[\w-]+)", cust.url).group(1)
@@ -103,16 +138,22 @@ def _journey(browser, live, shots, lang: str) -> None:
     upload = cust.locator("form.evidence-upload")
     if upload.count():
         upload.first.locator("input[type=file]").set_input_files(
-            {"name": "payment.png", "mimeType": "image/png", "buffer": _png()})
+            {"name": "payment.png", "mimeType": "image/png", "buffer": _png()}
+        )
         upload.first.locator("button[type=submit]").click()
         cust.wait_for_load_state()
-    _fire(cust, "provide_evidence", t["provide"],
-          reason="这是付款记录截图。" if lang == "zh" else "Here is the payment screenshot.")
+    _fire(
+        cust,
+        "provide_evidence",
+        t["provide"],
+        reason="这是付款记录截图。" if lang == "zh" else "Here is the payment screenshot.",
+    )
 
     # The agent answers the customer, notes something internal, and approves (default: the amount asked).
     agent.reload()
-    agent.locator("#reply-body").fill("材料已收到，审核通过后财务会尽快退款。" if lang == "zh"
-                                      else "Got it. Once approved, finance pays it quickly.")
+    agent.locator("#reply-body").fill(
+        "材料已收到，审核通过后财务会尽快退款。" if lang == "zh" else "Got it. Once approved, finance pays it quickly."
+    )
     agent.locator("form.reply button[type=submit]").click()
     agent.wait_for_load_state()
     agent.locator("#note-body").fill("付款记录与订单一致。" if lang == "zh" else "Payment record matches the order.")
@@ -145,7 +186,7 @@ def _journey(browser, live, shots, lang: str) -> None:
     assert "¥128.00" in cust.locator("section.now").inner_text()
     page = cust.content()
     assert ("财务会尽快退款" in page) if lang == "zh" else ("finance pays it quickly" in page)
-    assert "付款记录与订单一致" not in page and "Payment record matches" not in page     # internal notes stay inside
+    assert "付款记录与订单一致" not in page and "Payment record matches" not in page  # internal notes stay inside
     cust.screenshot(path=str(shots / f"tracker-{lang}.png"), full_page=True)
 
     # The tracker link works without logging in and shows only the progress page.

@@ -1,4 +1,5 @@
 """Manager dashboard: managers only, breaches now (longest overdue first), stats, CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -10,8 +11,8 @@ import pytest
 import time_machine
 
 from app.extensions import db
-from app.workflow.sla import metric_label
 from app.workflow.service import apply_event
+from app.workflow.sla import metric_label
 from tests.factories import make_ticket, make_user, staff
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -39,13 +40,13 @@ def _manager():
 def _seed():
     agent = staff("agent")
     with time_machine.travel(cst(2026, 11, 23, 10, 0), tick=False):
-        late_review = make_ticket("review")             # due Wed 25 10:00
+        late_review = make_ticket("review")  # due Wed 25 10:00
         late_review.assignee_id = agent.id
         db.session.commit()
     with time_machine.travel(cst(2026, 11, 24, 10, 0), tick=False):
-        late_first = make_ticket("submitted", kind="invalid_card")   # due Tue 24 14:00
-        on_time = make_ticket("review")                 # due Thu 26 10:00
-        apply_event(on_time, "approve", agent)          # met at once
+        late_first = make_ticket("submitted", kind="invalid_card")  # due Tue 24 14:00
+        on_time = make_ticket("review")  # due Thu 26 10:00
+        apply_event(on_time, "approve", agent)  # met at once
     return late_review, late_first, on_time
 
 
@@ -62,9 +63,11 @@ def test_breaches_now_longest_overdue_first_with_metric_and_csv(client, auth, ap
     assert csv_resp.status_code == 200 and csv_resp.mimetype == "text/csv"
     assert "attachment" in csv_resp.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(csv_resp.get_data(as_text=True).lstrip("\ufeff"))))
-    assert [(r["ref"], r["metric"]) for r in rows] == [(late_first.ref, "first_response"),
-                                                       (late_review.ref, "review_decision"),
-                                                       (on_time.ref, "payout")]     # approved Tue, unpaid
+    assert [(r["ref"], r["metric"]) for r in rows] == [
+        (late_first.ref, "first_response"),
+        (late_review.ref, "review_decision"),
+        (on_time.ref, "payout"),
+    ]  # approved Tue, unpaid
     # first response due Tue 14:00 → Tue 4h + Wed 3h = 7 business hours overdue at Wed 12:00
     assert rows[0]["overdue_business_hours"] == "7.00" and rows[0]["due_at"] == "2026-11-24 14:00"
     assert rows[1]["overdue_business_hours"] == "2.00" and rows[1]["assignee"] == staff("agent").email
@@ -72,15 +75,16 @@ def test_breaches_now_longest_overdue_first_with_metric_and_csv(client, auth, ap
 
 def test_stats_breach_rate_and_times_per_stage(app):
     from app.dashboard.services import stats
+
     _seed()
     data = stats(cst(2026, 11, 20).date(), cst(2026, 11, 26).date(), cst(2026, 11, 25, 12, 0))
     by_stage = {g.label: g for g in data["groups"]["stage"]}
     first, review = by_stage[metric_label("first_response")], by_stage[metric_label("review_decision")]
     # three first responses: two met at once (make_ticket → review), one breached and still open
     assert (first.total, first.breached) == (3, 1)
-    assert (review.total, review.breached) == (2, 1)            # late review (open) + on_time (met)
+    assert (review.total, review.breached) == (2, 1)  # late review (open) + on_time (met)
     assert review.median == 0.0 and first.p90 == 0.0
-    assert data["totals"].total == 6 and data["totals"].breached == 3     # + the payout, due Wed 10:00
+    assert data["totals"].total == 6 and data["totals"].breached == 3  # + the payout, due Wed 10:00
     assert by_stage[metric_label("payout")].breached == 1
     trend = {d.isoformat(): (s, b) for d, s, b in data["trend"]}
     assert trend["2026-11-23"] == (2, 0) and trend["2026-11-24"] == (4, 1) and trend["2026-11-25"] == (0, 2)
@@ -94,24 +98,32 @@ def test_bad_range_is_a_clear_error(client, auth, app):
 
 def test_csv_cells_cannot_start_formulas(app):
     from app.dashboard.services import _csv_safe
+
     assert _csv_safe("=cmd()") == "'=cmd()" and _csv_safe("RD1") == "RD1"
 
 
 def test_calendar_page_adds_and_removes_dates_and_changes_deadlines(client, auth, app):
     from tests.helpers import csrf_token
+
     auth.login(make_user("admin", email="admin.cal@example.com"))
     page = client.get("/dashboard/calendar")
     assert page.status_code == 200
-    resp = client.post("/dashboard/calendar", data={"day": "2026-11-24", "kind": "holiday", "note": "outing",
-                                                    "csrf_token": csrf_token(page)})
+    resp = client.post(
+        "/dashboard/calendar",
+        data={"day": "2026-11-24", "kind": "holiday", "note": "outing", "csrf_token": csrf_token(page)},
+    )
     assert resp.status_code == 302
     assert "2026-11-24" in client.get("/dashboard/calendar").get_data(as_text=True)
     with time_machine.travel(cst(2026, 11, 23, 10, 0), tick=False):
-        ticket = make_ticket("review")                      # Mon 8h, Tue off, Wed 9h, Thu 1h
+        ticket = make_ticket("review")  # Mon 8h, Tue off, Wed 9h, Thu 1h
     assert ticket.sla_due_at.astimezone(SH) == cst(2026, 11, 26, 10, 0)
     page = client.get("/dashboard/calendar")
-    assert client.post("/dashboard/calendar/remove", data={"day": "2026-11-24", "csrf_token": csrf_token(page)}
-                       ).status_code == 302
+    assert (
+        client.post(
+            "/dashboard/calendar/remove", data={"day": "2026-11-24", "csrf_token": csrf_token(page)}
+        ).status_code
+        == 302
+    )
     assert "outing" not in client.get("/dashboard/calendar").get_data(as_text=True)
     assert client.post("/dashboard/calendar", data={"day": "2026-11-25", "kind": "holiday"}).status_code == 400
 

@@ -1,4 +1,5 @@
 """Evidence test helpers: what is stored (blobs, rows), OCR switched off unless a test wants it."""
+
 from __future__ import annotations
 
 import io
@@ -7,7 +8,6 @@ import os
 import pytest
 
 from app.evidence import ocr
-
 
 _REAL_OCR_AVAILABLE = ocr.ocr_available
 
@@ -50,6 +50,7 @@ class Stored:
     def rows(self) -> int:
         from app.evidence.models import Evidence
         from app.extensions import db
+
         db.session.expire_all()
         return db.session.query(Evidence).count()
 
@@ -61,6 +62,7 @@ class Stored:
 def stored(app, monkeypatch):
     """The store, with the after-commit jobs off (their thumbnails would be blobs too)."""
     from app.evidence import services
+
     monkeypatch.setattr(services, "_enqueue_processing", lambda evidence_id: None)
     return Stored(app)
 
@@ -80,6 +82,7 @@ class Browser:
     def _forget_cached_user() -> None:
         """Requests share the test's app context, so Flask-Login's cached user lives on in g."""
         from flask import g
+
         g.pop("_login_user", None)
 
     def login(self, user) -> None:
@@ -97,6 +100,7 @@ class Browser:
 
     def csrf(self) -> str:
         from itsdangerous import URLSafeTimedSerializer
+
         with self.client.session_transaction() as sess:
             raw = sess.setdefault("csrf_token", "evidence-tests-csrf-raw-token")
         return URLSafeTimedSerializer(self.app.secret_key, salt="wtf-csrf-token").dumps(raw)

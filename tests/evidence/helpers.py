@@ -1,4 +1,5 @@
 """Builders for evidence test files: real images, hostile files, tiny media containers."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def png_claiming(width: int, height: int) -> bytes:
     """A small, well-formed PNG whose header claims width x height pixels (a decompression bomb)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr)
-            + _chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def zip_bytes() -> bytes:
@@ -53,8 +58,15 @@ def fake_macho() -> bytes:
 
 
 def mp4_bytes() -> bytes:
-    return (struct.pack(">I", 24) + b"ftypisom" + b"\x00\x00\x02\x00isomiso2"
-            + struct.pack(">I", 8) + b"free" + struct.pack(">I", 8) + b"mdat")
+    return (
+        struct.pack(">I", 24)
+        + b"ftypisom"
+        + b"\x00\x00\x02\x00isomiso2"
+        + struct.pack(">I", 8)
+        + b"free"
+        + struct.pack(">I", 8)
+        + b"mdat"
+    )
 
 
 def m4a_bytes() -> bytes:

@@ -1,4 +1,5 @@
 """Uploads racing on PostgreSQL (real connections, threads): limits hold, the audit chain stays intact."""
+
 from __future__ import annotations
 
 import io
@@ -22,9 +23,15 @@ def _run_at_once(app, calls):
 
 
 def _upload_call(ticket, headers, color):
-    return ("post", f"/api/v1/tickets/{ticket.ref}/evidence",
-            {"headers": headers, "content_type": "multipart/form-data",
-             "data": {"file": (io.BytesIO(image_bytes(color=color)), f"{color}.png")}})
+    return (
+        "post",
+        f"/api/v1/tickets/{ticket.ref}/evidence",
+        {
+            "headers": headers,
+            "content_type": "multipart/form-data",
+            "data": {"file": (io.BytesIO(image_bytes(color=color)), f"{color}.png")},
+        },
+    )
 
 
 def test_two_uploads_racing_for_the_last_slot_one_wins(app, api, monkeypatch, db):
@@ -35,7 +42,7 @@ def test_two_uploads_racing_for_the_last_slot_one_wins(app, api, monkeypatch, db
     original = services._lock_ticket
 
     def synchronized(t):
-        barrier.wait()          # both uploads are staged and about to check the limit
+        barrier.wait()  # both uploads are staged and about to check the limit
         return original(t)
 
     monkeypatch.setattr(services, "_lock_ticket", synchronized)
@@ -61,10 +68,19 @@ def test_upload_racing_an_agents_event_keeps_the_hash_chain(app, api, monkeypatc
 
     monkeypatch.setattr(services, "_lock_ticket", lock_synced)
     monkeypatch.setattr(workflow_service, "_check_input", check_synced)
-    results = _run_at_once(app, [
-        _upload_call(ticket, api.headers(ticket.customer), "red"),
-        ("post", f"/api/v1/tickets/{ticket.ref}/events",
-         {"headers": api.headers(staff("agent")), "json": {"event": "request_evidence", "items": ["payment_record"]}}),
-    ])
+    results = _run_at_once(
+        app,
+        [
+            _upload_call(ticket, api.headers(ticket.customer), "red"),
+            (
+                "post",
+                f"/api/v1/tickets/{ticket.ref}/events",
+                {
+                    "headers": api.headers(staff("agent")),
+                    "json": {"event": "request_evidence", "items": ["payment_record"]},
+                },
+            ),
+        ],
+    )
     assert sorted(code for code, _ in results) == [200, 201], results
     assert verify_chains() is None

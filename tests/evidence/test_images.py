@@ -32,7 +32,8 @@ def jpeg_with_gps(path, size=(60, 40), orientation=1):
 
 
 def assert_no_metadata(path):
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     assert b"Exif" not in data and b"SpyPhone" not in data and b"http://ns.adobe.com/xap" not in data
     with Image.open(path) as im:
         assert len(im.getexif()) == 0
@@ -125,9 +126,11 @@ def test_small_image_thumbnail_is_not_enlarged(tmp_path):
 def test_image_bomb_refused_everywhere(tmp_path):
     bomb = tmp_path / "bomb.png"
     bomb.write_bytes(helpers.png_claiming(60_000, 60_000))
-    for call in (lambda: images.sanitized_copy(bomb, tmp_path / "x.png"),
-                 lambda: images.make_thumbnail(bomb, tmp_path / "t.webp"),
-                 lambda: images.verify_image(bomb, "PNG")):
+    for call in (
+        lambda: images.sanitized_copy(bomb, tmp_path / "x.png"),
+        lambda: images.make_thumbnail(bomb, tmp_path / "t.webp"),
+        lambda: images.verify_image(bomb, "PNG"),
+    ):
         with pytest.raises(EvidenceRejected, match="megapixels"):
             call()
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "t.webp").exists()

@@ -1,4 +1,5 @@
 """Evidence jobs: metadata-free copy and thumbnail, OCR → facts → match on the agent panel."""
+
 from __future__ import annotations
 
 import io
@@ -17,8 +18,8 @@ from tests.factories import make_order, make_ticket, staff
 def _jpeg_with_gps() -> bytes:
     im = Image.new("RGB", (640, 480), "green")
     exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"                                # Make
-    exif.get_ifd(0x8825)[2] = (31.0, 14.0, 0.0)                 # GPSLatitude
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif.get_ifd(0x8825)[2] = (31.0, 14.0, 0.0)  # GPSLatitude
     buf = io.BytesIO()
     im.save(buf, "JPEG", exif=exif)
     return buf.getvalue()
@@ -51,11 +52,11 @@ def test_images_get_a_metadata_free_copy_and_a_thumbnail_idempotently(app):
         clean = f.read()
     assert b"PhoneMaker" not in clean and Image.open(io.BytesIO(clean)).getexif() == {}
     with storage.open(ev.storage_key) as f:
-        assert f.read() == data            # the original is kept for the record
+        assert f.read() == data  # the original is kept for the record
     with storage.open(ev.thumb_key) as f:
         assert max(Image.open(f).size) <= 320
     keys = (ev.safe_key, ev.thumb_key)
-    jobs.process_evidence(ev.id)            # a retried job changes nothing
+    jobs.process_evidence(ev.id)  # a retried job changes nothing
     db.session.refresh(ev)
     assert (ev.safe_key, ev.thumb_key) == keys
     assert ev.ocr_status == "unavailable"
@@ -116,10 +117,14 @@ def test_a_failing_job_does_not_break_the_upload(app, monkeypatch):
 
 def test_the_match_is_shown_in_chinese_to_chinese_agents(app):
     from flask_babel import force_locale, gettext
+
     with current_app.test_request_context("/"), force_locale("zh_Hans_CN"):
-        if gettext("The order number in the screenshot matches the order") == \
-                "The order number in the screenshot matches the order":
+        if (
+            gettext("The order number in the screenshot matches the order")
+            == "The order number in the screenshot matches the order"
+        ):
             import pytest
+
             pytest.skip("translations not compiled (make translations)")
     order = make_order(order_no="KM202611260078", amount_cents=12_800)
     ticket = make_ticket(order=order)
@@ -133,7 +138,9 @@ def test_the_match_is_shown_in_chinese_to_chinese_agents(app):
 def test_cleanup_staging_removes_old_temp_files_only(app):
     import os
     import time
+
     from app.jobs import PERIODIC
+
     storage = services.get_storage()
     os.makedirs(storage.tmp_dir, exist_ok=True)
     old, new = os.path.join(storage.tmp_dir, "upload-old.part"), os.path.join(storage.tmp_dir, "upload-new.part")

@@ -10,40 +10,49 @@ from app.evidence.ocr import Facts, extract_facts, match_order, pdf_text
 from tests.evidence import helpers
 
 
-@pytest.mark.parametrize("text,order_nos", [
-    ("订单号：KM202611260001", ["KM202611260001"]),
-    ("订 单 号 : KM202611260001", ["KM202611260001"]),  # tesseract's spaced-out Chinese
-    ("订单编号: 202611261405031234567", ["202611261405031234567"]),
-    ("Order No. SO-20261126-0042 shipped", ["SO-20261126-0042"]),
-    ("卡密订单 KM202611260001 已发货，补单 KM202611260002", ["KM202611260001", "KM202611260002"]),
-    ("recorder 12345678 order status: paid", []),
-    ("no order here, phone 13800138000", []),
-])
+@pytest.mark.parametrize(
+    "text,order_nos",
+    [
+        ("订单号：KM202611260001", ["KM202611260001"]),
+        ("订 单 号 : KM202611260001", ["KM202611260001"]),  # tesseract's spaced-out Chinese
+        ("订单编号: 202611261405031234567", ["202611261405031234567"]),
+        ("Order No. SO-20261126-0042 shipped", ["SO-20261126-0042"]),
+        ("卡密订单 KM202611260001 已发货，补单 KM202611260002", ["KM202611260001", "KM202611260002"]),
+        ("recorder 12345678 order status: paid", []),
+        ("no order here, phone 13800138000", []),
+    ],
+)
 def test_extract_order_numbers(text, order_nos):
     assert extract_facts(text).order_nos == order_nos
 
 
-@pytest.mark.parametrize("text,cents", [
-    ("金额：¥128.00", [12800]),
-    ("实付 ￥12", [1200]),
-    ("共计 12.34元", [1234]),
-    ("金额: 12.34", [1234]),
-    ("金额：１２．５", [1250]),  # full-width digits
-    ("合计 ¥1,234.56 退款 RMB 99.9", [123456, 9990]),
-    ("订单号 KM202611260001 时间 2026-11-26 14:05:03", []),
-])
+@pytest.mark.parametrize(
+    "text,cents",
+    [
+        ("金额：¥128.00", [12800]),
+        ("实付 ￥12", [1200]),
+        ("共计 12.34元", [1234]),
+        ("金额: 12.34", [1234]),
+        ("金额：１２．５", [1250]),  # full-width digits
+        ("合计 ¥1,234.56 退款 RMB 99.9", [123456, 9990]),
+        ("订单号 KM202611260001 时间 2026-11-26 14:05:03", []),
+    ],
+)
 def test_extract_amounts(text, cents):
     assert extract_facts(text).amounts_cents == cents
 
 
-@pytest.mark.parametrize("text,stamps", [
-    ("下单时间 2026-11-26 14:05:03", ["2026-11-26 14:05:03"]),
-    ("2026/11/26 14:05", ["2026-11-26 14:05:00"]),
-    ("2026年11月26日 14:05", ["2026-11-26 14:05:00"]),
-    ("2026年11月26日14：05：09", ["2026-11-26 14:05:09"]),
-    ("2026-13-45 14:05 is not a date", []),
-    ("付款 2026-11-26 14:05:03 发货 2026-11-27 09:00", ["2026-11-26 14:05:03", "2026-11-27 09:00:00"]),
-])
+@pytest.mark.parametrize(
+    "text,stamps",
+    [
+        ("下单时间 2026-11-26 14:05:03", ["2026-11-26 14:05:03"]),
+        ("2026/11/26 14:05", ["2026-11-26 14:05:00"]),
+        ("2026年11月26日 14:05", ["2026-11-26 14:05:00"]),
+        ("2026年11月26日14：05：09", ["2026-11-26 14:05:09"]),
+        ("2026-13-45 14:05 is not a date", []),
+        ("付款 2026-11-26 14:05:03 发货 2026-11-27 09:00", ["2026-11-26 14:05:03", "2026-11-27 09:00:00"]),
+    ],
+)
 def test_extract_timestamps(text, stamps):
     assert extract_facts(text).timestamps == stamps
 
@@ -54,14 +63,17 @@ def test_extract_facts_dedupes_and_handles_empty():
     assert extract_facts("") == Facts()
 
 
-@pytest.mark.parametrize("seen,order_no,amount,expected", [
-    (Facts(["KM202611260001"], [12800]), "KM202611260001", 12800, ("exact", "match", True)),
-    (Facts(["km-2026-1126-0001"], [12800]), "KM202611260001", 12800, ("exact", "match", True)),
-    (Facts(["KM2O2611260OO1"], [12800]), "KM202611260001", 12800, ("fuzzy", "match", True)),
-    (Facts(["KM202611269999"], [12800]), "KM202611260001", 12800, ("mismatch", "match", False)),
-    (Facts(["KM202611260001"], [100]), "KM202611260001", 12800, ("exact", "mismatch", False)),
-    (Facts([], []), "KM202611260001", 12800, ("absent", "absent", False)),
-])
+@pytest.mark.parametrize(
+    "seen,order_no,amount,expected",
+    [
+        (Facts(["KM202611260001"], [12800]), "KM202611260001", 12800, ("exact", "match", True)),
+        (Facts(["km-2026-1126-0001"], [12800]), "KM202611260001", 12800, ("exact", "match", True)),
+        (Facts(["KM2O2611260OO1"], [12800]), "KM202611260001", 12800, ("fuzzy", "match", True)),
+        (Facts(["KM202611269999"], [12800]), "KM202611260001", 12800, ("mismatch", "match", False)),
+        (Facts(["KM202611260001"], [100]), "KM202611260001", 12800, ("exact", "mismatch", False)),
+        (Facts([], []), "KM202611260001", 12800, ("absent", "absent", False)),
+    ],
+)
 def test_match_order(seen, order_no, amount, expected):
     result = match_order(seen, order_no, amount)
     assert (result["order_no"], result["amount"], result["matched"]) == expected

@@ -1,4 +1,5 @@
 """The whole upload → job → download path on the S3 backend (moto), chosen by config."""
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,11 @@ from tests.factories import make_ticket
 @pytest.fixture
 def s3_app(app, tmp_path, monkeypatch):
     moto = pytest.importorskip("moto")
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
+    for key, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
         monkeypatch.setenv(key, value)
     with moto.mock_aws():
         app.config.update(STORAGE_BACKEND="s3", S3_BUCKET="evidence", S3_PREFIX="refundesk/")
@@ -30,12 +34,16 @@ def test_upload_thumbnail_and_download_on_s3(s3_app, client, api, browser):
     assert isinstance(s3_app, S3Storage)
     ticket = make_ticket()
     png = image_bytes("JPEG", size=(500, 400))
-    resp = client.post(f"/api/v1/tickets/{ticket.ref}/evidence", headers=api.headers(ticket.customer),
-                       content_type="multipart/form-data", data={"file": (io.BytesIO(png), "s3.jpg")})
+    resp = client.post(
+        f"/api/v1/tickets/{ticket.ref}/evidence",
+        headers=api.headers(ticket.customer),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(png), "s3.jpg")},
+    )
     assert resp.status_code == 201, resp.json
     keys = [o["Key"] for o in s3_app.client.list_objects_v2(Bucket="evidence")["Contents"]]
     assert f"refundesk/{resp.json['sha256'][:2]}/{resp.json['sha256'][2:4]}/{resp.json['sha256']}" in keys
-    assert len(keys) == 3          # original, metadata-free copy, thumbnail
+    assert len(keys) == 3  # original, metadata-free copy, thumbnail
     browser.login(ticket.customer)
     download = client.get(f"/evidence/{resp.json['id']}/file")
     assert download.status_code == 200 and download.data == png

@@ -1,4 +1,5 @@
 """attach_evidence / answer_item and the request/provide checks, through the real services."""
+
 from __future__ import annotations
 
 import io
@@ -70,9 +71,8 @@ def test_customer_may_add_evidence_to_a_fast_tracked_ticket(app):
 def test_files_chosen_at_submission_attach_even_if_the_ticket_was_already_paid(app):
     ticket = make_ticket("paid")
     assert services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer).id
-    with time_machine.travel(utcnow() + timedelta(minutes=31)):
-        with pytest.raises(NotAllowed):
-            services.attach_evidence(ticket, stream(image_bytes(color="blue")), "y.png", ticket.customer)
+    with time_machine.travel(utcnow() + timedelta(minutes=31)), pytest.raises(NotAllowed):
+        services.attach_evidence(ticket, stream(image_bytes(color="blue")), "y.png", ticket.customer)
 
 
 def test_per_ticket_file_count_limit(app, stored):
@@ -111,7 +111,7 @@ class _Exploding(io.RawIOBase):
     def read(self, n=-1):
         if self.pos >= self.fail_after:
             raise OSError("client went away")
-        chunk = self.data[self.pos:self.pos + min(n if n > 0 else len(self.data), self.fail_after - self.pos)]
+        chunk = self.data[self.pos : self.pos + min(n if n > 0 else len(self.data), self.fail_after - self.pos)]
         self.pos += len(chunk)
         return chunk
 
@@ -165,13 +165,19 @@ def test_provide_evidence_refused_until_every_item_has_a_file_or_answer(app):
     cust = ticket.customer
     with pytest.raises(Invalid, match="First payment record; Second payment record"):
         apply_event(ticket, "provide_evidence", cust)
-    services.attach_evidence(ticket, stream(PNG), "a.png", cust)            # a file for no item: not enough
+    services.attach_evidence(ticket, stream(PNG), "a.png", cust)  # a file for no item: not enough
     services.attach_evidence(ticket, stream(pdf_with_text("KM1")), "bill.pdf", cust, item_code="payment_record_1")
     with pytest.raises(Invalid, match="Second payment record") as exc:
         apply_event(ticket, "provide_evidence", cust)
     assert exc.value.fields == {"items": ["payment_record_2"]} and ticket.state == "evidence"
-    services.attach_evidence(ticket, None, "", cust, item_code="payment_record_2",
-                             answer="cannot provide: the bank app only shows one charge")
+    services.attach_evidence(
+        ticket,
+        None,
+        "",
+        cust,
+        item_code="payment_record_2",
+        answer="cannot provide: the bank app only shows one charge",
+    )
     apply_event(ticket, "provide_evidence", cust)
     assert ticket.state == "review"
 
@@ -215,6 +221,7 @@ def test_a_new_round_asks_again(app):
 
 def test_storage_failure_while_keeping_the_blob_leaves_nothing(app, stored, monkeypatch):
     from app.evidence.storage import LocalStorage
+
     ticket = make_ticket()
 
     def disk_full(self, staged):

@@ -71,10 +71,9 @@ def test_stage_validate_commit(local, tmp_path):
 
 
 def test_rejected_upload_leaves_nothing(local):
-    with pytest.raises(EvidenceRejected):
-        with local.stage(io.BytesIO(helpers.fake_pe()), max_bytes=MiB) as staged:
-            sniff(staged.path)
-            staged.commit()
+    with pytest.raises(EvidenceRejected), local.stage(io.BytesIO(helpers.fake_pe()), max_bytes=MiB) as staged:
+        sniff(staged.path)
+        staged.commit()
     assert all_files(local.root) == []
 
 
@@ -164,18 +163,26 @@ def test_make_storage_rejects_unknown_backend():
 
 # --- S3 -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def s3(tmp_path):
     moto = pytest.importorskip("moto")
     import boto3
 
     with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
+        client = boto3.client(
+            "s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
         client.create_bucket(Bucket="evidence")
-        store = make_storage("s3", bucket="evidence", prefix="refundesk/", region_name="us-east-1",
-                             aws_access_key_id="testing", aws_secret_access_key="testing",
-                             tmp_dir=tmp_path / "staging")
+        store = make_storage(
+            "s3",
+            bucket="evidence",
+            prefix="refundesk/",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            tmp_dir=tmp_path / "staging",
+        )
         yield store, client
 
 
@@ -193,8 +200,8 @@ def test_s3_save_open_exists_delete(s3, tmp_path):
     assert store.exists(blob.key) and not store.exists("00/00/" + "0" * 64)
     with store.open(blob.key) as body:
         assert body.read() == data
-    with store.local_path(blob.key) as path:
-        assert open(path, "rb").read() == data
+    with store.local_path(blob.key) as path, open(path, "rb") as f:
+        assert f.read() == data
     assert not os.path.exists(path)
     assert all_files(store.tmp_dir) == []
     with pytest.raises(io.UnsupportedOperation):
@@ -219,10 +226,9 @@ def test_s3_too_large_and_rejected_leave_nothing(s3):
     store, client = s3
     with pytest.raises(TooLarge):
         store.save_stream(EndlessStream(), max_bytes=2 * MiB)
-    with pytest.raises(EvidenceRejected):
-        with store.stage(io.BytesIO(helpers.zip_bytes()), max_bytes=MiB) as staged:
-            sniff(staged.path)
-            staged.commit()
+    with pytest.raises(EvidenceRejected), store.stage(io.BytesIO(helpers.zip_bytes()), max_bytes=MiB) as staged:
+        sniff(staged.path)
+        staged.commit()
     assert object_keys(client) == [] and all_files(store.tmp_dir) == []
 
 

@@ -127,22 +127,25 @@ def test_broken_libmagic_degrades_to_puremagic(tmp_path, monkeypatch):
     assert validation.detector_name() == "puremagic"
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("../../etc/passwd", "passwd"),
-    ("..\\..\\Windows\\System32\\cmd.exe", "cmd.exe"),
-    ("C:\\Users\\张三\\Desktop\\退款截图.png", "退款截图.png"),
-    ("订单 截图 2026.png", "订单 截图 2026.png"),
-    (".bashrc", "bashrc"),
-    ("...", "file"),
-    ("..", "file"),
-    ("", "file"),
-    ("   ", "file"),
-    ("/", "file"),
-    ("a\x00b\nc\td.txt", "abcd.txt"),
-    ("invoice\u202egnp.exe", "invoicegnp.exe"),
-    ('a<b>:"|?*.txt', "a_b______.txt"),
-    ("report.pdf. . ", "report.pdf"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\Windows\\System32\\cmd.exe", "cmd.exe"),
+        ("C:\\Users\\张三\\Desktop\\退款截图.png", "退款截图.png"),
+        ("订单 截图 2026.png", "订单 截图 2026.png"),
+        (".bashrc", "bashrc"),
+        ("...", "file"),
+        ("..", "file"),
+        ("", "file"),
+        ("   ", "file"),
+        ("/", "file"),
+        ("a\x00b\nc\td.txt", "abcd.txt"),
+        ("invoice\u202egnp.exe", "invoicegnp.exe"),
+        ('a<b>:"|?*.txt', "a_b______.txt"),
+        ("report.pdf. . ", "report.pdf"),
+    ],
+)
 def test_sanitize_filename(raw, expected):
     assert sanitize_filename(raw) == expected
 

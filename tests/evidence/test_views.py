@@ -1,4 +1,5 @@
 """Serving evidence (IDOR, headers) and the partials' forms (CSRF, hostile files, items, answers)."""
+
 from __future__ import annotations
 
 import io
@@ -51,8 +52,12 @@ def test_idor_other_customer_and_anonymous_get_nothing(client, browser, app):
     anon = client.get(f"/evidence/{ev.id}/file")
     assert anon.status_code in (302, 401) and anon.data != PNG
     browser.login(make_user("customer"))
-    for path in (f"/evidence/{ev.id}/file", f"/evidence/{ev.id}/thumb", f"/evidence/{ev.id}/clean",
-                 f"/evidence/{ev.id + 1000}/file"):
+    for path in (
+        f"/evidence/{ev.id}/file",
+        f"/evidence/{ev.id}/thumb",
+        f"/evidence/{ev.id}/clean",
+        f"/evidence/{ev.id + 1000}/file",
+    ):
         assert client.get(path).status_code == 404
     browser.logout()
     browser.login(staff("agent"))
@@ -74,9 +79,11 @@ def test_thumbnail_is_inline_and_metadata_free_copy_is_an_attachment(client, bro
 
 
 def _form_upload(client, browser, ticket, data, name, **extra):
-    return client.post(f"/tickets/{ticket.ref}/evidence", content_type="multipart/form-data",
-                       data={"csrf_token": browser.csrf(), "file": (io.BytesIO(data), name),
-                             "next": "/somewhere", **extra})
+    return client.post(
+        f"/tickets/{ticket.ref}/evidence",
+        content_type="multipart/form-data",
+        data={"csrf_token": browser.csrf(), "file": (io.BytesIO(data), name), "next": "/somewhere", **extra},
+    )
 
 
 def test_form_upload_for_an_item_with_csrf(client, browser, app):
@@ -94,17 +101,26 @@ def test_form_upload_for_an_item_with_csrf(client, browser, app):
 def test_form_without_csrf_is_refused_and_nothing_stored(client, browser, app, stored):
     ticket = make_ticket()
     browser.login(ticket.customer)
-    resp = client.post(f"/tickets/{ticket.ref}/evidence", content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(PNG), "a.png")})
+    resp = client.post(
+        f"/tickets/{ticket.ref}/evidence", content_type="multipart/form-data", data={"file": (io.BytesIO(PNG), "a.png")}
+    )
     assert resp.status_code == 400
     assert stored.nothing()
 
 
-@pytest.mark.parametrize("data,name", [
-    (fake_pe(), "photo.png"), (b"<svg onload=alert(1)>", "x.svg"), (b"<html><script>1</script>", "x.html"),
-    (zip_bytes(), "x.zip"), (png_claiming(100_000, 100_000), "bomb.png"), (b"", "empty.png"),
-    (fake_pe(), "../../etc/passwd.png"), (b"<html>", "x" * 5000 + ".png"),
-])
+@pytest.mark.parametrize(
+    "data,name",
+    [
+        (fake_pe(), "photo.png"),
+        (b"<svg onload=alert(1)>", "x.svg"),
+        (b"<html><script>1</script>", "x.html"),
+        (zip_bytes(), "x.zip"),
+        (png_claiming(100_000, 100_000), "bomb.png"),
+        (b"", "empty.png"),
+        (fake_pe(), "../../etc/passwd.png"),
+        (b"<html>", "x" * 5000 + ".png"),
+    ],
+)
 def test_hostile_form_uploads_show_a_message_and_store_nothing(client, browser, app, stored, data, name):
     ticket = make_ticket()
     browser.login(ticket.customer)
@@ -134,9 +150,10 @@ def test_answer_form(client, browser, app):
     ticket = make_ticket("evidence")
     code = current_items(ticket.id)[0].code
     browser.login(ticket.customer)
-    resp = client.post(f"/tickets/{ticket.ref}/evidence/answer",
-                       data={"csrf_token": browser.csrf(), "item": code, "answer": "账单已删除",
-                             "next": "https://evil.example/"})
+    resp = client.post(
+        f"/tickets/{ticket.ref}/evidence/answer",
+        data={"csrf_token": browser.csrf(), "item": code, "answer": "账单已删除", "next": "https://evil.example/"},
+    )
     assert resp.status_code == 303 and "evil.example" not in resp.headers["Location"]
     assert current_items(ticket.id)[0].answer == "账单已删除"
 
@@ -148,19 +165,19 @@ def _render(template: str, **ctx) -> str:
 
 def app_request():
     from flask import current_app
+
     return current_app.test_request_context("/t/x?lang=en")
 
 
 def test_tracker_shows_exactly_the_requested_items(app):
     ticket = make_ticket(kind="invalid_card")
-    apply_event(ticket, "request_evidence", staff("agent"),
-                items=["activation_failure", "与客服的聊天记录 <script>"])
+    apply_event(ticket, "request_evidence", staff("agent"), items=["activation_failure", "与客服的聊天记录 <script>"])
     html = _render('{% include "evidence/_tracker_items.html" %}', ticket=ticket, user=ticket.customer)
     assert html.count('class="evidence-item ') == 2
     assert "Screenshot of the activation failure" in html
     assert "与客服的聊天记录 &lt;script&gt;" in html and "<script>" not in html
-    assert "Payment record" not in html          # on the kind's checklist, but not asked for
-    assert html.count('name="file"') == 3        # one per item + "add another file"
+    assert "Payment record" not in html  # on the kind's checklist, but not asked for
+    assert html.count('name="file"') == 3  # one per item + "add another file"
     assert html.count("evidence/answer") == 2
 
 

@@ -1,4 +1,5 @@
 """notify(), e-mail held to the next business morning, send_due_emails once, the in-app page."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,12 +34,12 @@ def _sent(monkeypatch) -> list:
 def test_non_urgent_mail_at_night_waits_for_the_next_business_morning(app, monkeypatch):
     box = _sent(monkeypatch)
     user = make_user("agent", email="night.owl@example.com")
-    with at(cst(2026, 11, 27, 23, 30)):                      # Friday night
+    with at(cst(2026, 11, 27, 23, 30)):  # Friday night
         late = notify(user.id, "sla_warning", "Warning", "body")
         urgent = notify(user.id, "sla_breach", "Breach", "body", urgent=True)
         db.session.commit()
-        assert jobs.send_due_emails() == 1                  # only the urgent one, now
-    assert late.email_due_at.astimezone(SH) == cst(2026, 11, 30, 9, 0)   # Monday 09:00
+        assert jobs.send_due_emails() == 1  # only the urgent one, now
+    assert late.email_due_at.astimezone(SH) == cst(2026, 11, 30, 9, 0)  # Monday 09:00
     with at(cst(2026, 11, 30, 8, 59)):
         assert jobs.send_due_emails() == 0
     with at(cst(2026, 11, 30, 9, 0)):
@@ -56,6 +57,7 @@ def test_mail_during_business_hours_goes_at_once_and_a_failed_send_is_retried(ap
         calls.append(subject)
         if len(calls) == 1:
             raise OSError("smtp down")
+
     monkeypatch.setattr(jobs, "send_mail", flaky)
     with at(cst(2026, 11, 26, 10, 0)):
         notify(user.id, "paid", "Paid", "")
@@ -79,6 +81,7 @@ def test_without_smtp_host_mail_is_only_logged(app, caplog):
 
 def test_in_app_list_shows_only_my_notifications_and_marks_read(client, auth, app):
     from tests.helpers import csrf_token
+
     me, other = make_user("agent", email="me@example.com"), make_user("agent", email="other@example.com")
     notify(me.id, "x", "For me <b>", "hello")
     notify(other.id, "x", "For someone else", "")
@@ -90,4 +93,4 @@ def test_in_app_list_shows_only_my_notifications_and_marks_read(client, auth, ap
     resp = client.post("/notifications/read", data={"csrf_token": csrf_token(page)})
     assert resp.status_code == 302
     assert all(n.read_at for n in db.session.scalars(select(Notification).where(Notification.user_id == me.id)))
-    assert client.post("/notifications/read").status_code == 400          # CSRF required
+    assert client.post("/notifications/read").status_code == 400  # CSRF required

@@ -1,4 +1,5 @@
 """Exactly-once payouts under concurrency: PostgreSQL, real Redis and a real rq worker."""
+
 from __future__ import annotations
 
 import os
@@ -18,14 +19,21 @@ from tests.conftest import on_postgres
 from tests.factories import make_ticket, staff
 from tests.helpers import run_at_once
 
-pytestmark = pytest.mark.skipif(not (on_postgres() and os.environ.get("REDIS_TEST_URL")),
-                                reason="needs PostgreSQL and real Redis (REDIS_TEST_URL; run by `make test`)")
+pytestmark = pytest.mark.skipif(
+    not (on_postgres() and os.environ.get("REDIS_TEST_URL")),
+    reason="needs PostgreSQL and real Redis (REDIS_TEST_URL; run by `make test`)",
+)
 
 
 def _clear(queue) -> None:
     queue.empty()
-    for registry in (queue.scheduled_job_registry, queue.failed_job_registry, queue.finished_job_registry,
-                     queue.started_job_registry, queue.deferred_job_registry):
+    for registry in (
+        queue.scheduled_job_registry,
+        queue.failed_job_registry,
+        queue.finished_job_registry,
+        queue.started_job_registry,
+        queue.deferred_job_registry,
+    ):
         for job_id in registry.get_job_ids():
             registry.remove(job_id, delete_job=True)
 
@@ -34,8 +42,9 @@ def _clear(queue) -> None:
 def queue(app):
     from redis import Redis
     from rq import Queue
+
     url = os.environ["REDIS_TEST_URL"]
-    app.config["REDIS_URL"] = url          # enqueue() now goes to the real Redis
+    app.config["REDIS_URL"] = url  # enqueue() now goes to the real Redis
     q = Queue("default", connection=Redis.from_url(url))
     _clear(q)
     yield q
@@ -44,14 +53,16 @@ def queue(app):
 
 def work(queue) -> None:
     from rq import SimpleWorker
+
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def counts(db, ticket) -> tuple[int, int, int]:
     db.session.expire_all()
     payouts = db.session.scalar(select(func.count(Payout.id)).where(Payout.ticket_id == ticket.id))
-    paid = db.session.scalar(select(func.count(TicketEvent.id)).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.event == "pay"))
+    paid = db.session.scalar(
+        select(func.count(TicketEvent.id)).where(TicketEvent.ticket_id == ticket.id, TicketEvent.event == "pay")
+    )
     charged = db.session.scalar(select(func.count(SimulatedCharge.id)))
     return payouts, paid, charged
 
@@ -67,8 +78,8 @@ def test_fifty_concurrent_pays_make_one_payout_and_one_paid_event(app, db, api, 
             return resp.status_code, resp.json.get("id")
 
     results = run_at_once([pay] * 50)
-    assert {r for r in results} == {(202, results[0][1])}, results
-    assert queue.count == 1                      # one job: only the request that created the row enqueues
+    assert set(results) == {(202, results[0][1])}, results
+    assert queue.count == 1  # one job: only the request that created the row enqueues
     work(queue)
     assert counts(db, ticket) == (1, 1, 1)
     assert db.session.get(Ticket, ticket.id).state == "paid"
@@ -78,7 +89,7 @@ def test_duplicate_jobs_racing_charge_once(app, db, queue, monkeypatch):
     ticket = make_ticket("finance")
     monkeypatch.setattr(services, "_enqueue_execute", lambda payout_id: None)
     payout_id = services.request_payout(ticket.id, staff("finance")).id
-    app.config["PAYOUT_SIM_LATENCY_MS"] = 20     # widens the window between claim and commit
+    app.config["PAYOUT_SIM_LATENCY_MS"] = 20  # widens the window between claim and commit
 
     def execute():
         with app.app_context():
@@ -97,11 +108,11 @@ def test_crash_between_gateway_and_commit_recovers_with_one_charge(app, db, queu
 
     monkeypatch.setattr(jobs, "record_result", crash)
     services.request_payout(ticket.id, staff("finance"))
-    work(queue)                                   # the job fails after the gateway paid
+    work(queue)  # the job fails after the gateway paid
     assert counts(db, ticket) == (1, 0, 1)
     monkeypatch.undo()
     with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
-        assert jobs.reconcile_payouts() == 1      # the periodic job finds it and queues it again
+        assert jobs.reconcile_payouts() == 1  # the periodic job finds it and queues it again
     work(queue)
     assert counts(db, ticket) == (1, 1, 1)
     payout = services.payout_for(ticket.id)
@@ -111,6 +122,7 @@ def test_crash_between_gateway_and_commit_recovers_with_one_charge(app, db, queu
 def test_two_approvals_on_one_order_then_pays_never_exceed_it(app, db, queue):
     from app.errors import Invalid
     from app.workflow.service import apply_event
+
     first = make_ticket("review", amount_cents=7_000)
     second = make_ticket("review", order=first.order, amount_cents=7_000)
     db.session.commit()
@@ -119,6 +131,7 @@ def test_two_approvals_on_one_order_then_pays_never_exceed_it(app, db, queue):
     def approve(i):
         with app.app_context():
             from app.extensions import db as _db
+
             ticket = _db.session.get(Ticket, ids[i])
             try:
                 apply_event(ticket, "approve", staff("manager"), amount_cents=7_000)

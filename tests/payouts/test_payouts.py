@@ -1,4 +1,5 @@
 """Paying approved refunds exactly once (inline queue; SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,8 +19,9 @@ from tests.factories import make_order, make_ticket, staff
 
 
 def events(db, ticket, name):
-    return db.session.scalar(select(func.count(TicketEvent.id)).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.event == name))
+    return db.session.scalar(
+        select(func.count(TicketEvent.id)).where(TicketEvent.ticket_id == ticket.id, TicketEvent.event == name)
+    )
 
 
 def charges(db):
@@ -33,11 +35,11 @@ def test_pay_sends_the_money_once_and_closes_the_ticket(app, db):
     assert ticket.state == "paid"
     assert payout.status == "succeeded" and payout.amount_cents == 10_000 and payout.channel == "alipay"
     assert payout.gateway_reference.startswith("ALI-") and payout.attempts == 1
-    paid = db.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                       TicketEvent.event == "pay"))
+    paid = db.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.event == "pay"))
     assert paid.actor_role == "system" and paid.payload["reference"] == payout.gateway_reference
-    note = db.session.scalar(select(Notification).where(Notification.user_id == ticket.customer_id,
-                                                        Notification.kind == "paid"))
+    note = db.session.scalar(
+        select(Notification).where(Notification.user_id == ticket.customer_id, Notification.kind == "paid")
+    )
     assert note is not None and ticket.ref in note.title
     assert charges(db) == 1
 
@@ -46,7 +48,7 @@ def test_double_click_converges_on_one_payout(app, db):
     ticket = make_ticket("finance")
     finance = staff("finance")
     first = services.request_payout(ticket.id, finance)
-    with pytest.raises(NotAllowed):          # already paid: the ticket left finance
+    with pytest.raises(NotAllowed):  # already paid: the ticket left finance
         services.request_payout(ticket.id, finance)
     assert db.session.scalar(select(func.count(Payout.id))) == 1
     assert events(db, ticket, "pay") == 1 and charges(db) == 1 and first.status == "succeeded"
@@ -105,11 +107,11 @@ def test_return_to_review_after_a_failure_then_pay_again(app, db):
 
 def test_return_to_review_is_refused_while_a_payout_is_under_way(app, db, monkeypatch):
     ticket = make_ticket("finance")
-    monkeypatch.setattr(services, "_enqueue_execute", lambda payout_id: None)   # queued, not yet run
+    monkeypatch.setattr(services, "_enqueue_execute", lambda payout_id: None)  # queued, not yet run
     services.request_payout(ticket.id, staff("finance"))
     with pytest.raises(Conflict):
         services.return_to_review(ticket.id, staff("finance"), "wrong account")
-    with pytest.raises(Conflict):            # and no manual pay on top of a queued payout
+    with pytest.raises(Conflict):  # and no manual pay on top of a queued payout
         apply_event(ticket, "pay", staff("finance"), payload={"reference": "ALI-MANUAL"})
     assert ticket.state == "finance"
 
@@ -133,7 +135,7 @@ def test_transient_errors_retry_then_give_up_for_finance(app, db, monkeypatch):
     ticket = make_ticket("finance")
     app.config["PAYOUT_SIM_FAILURE_RATE"] = 1.0
     app.config["PAYOUT_MAX_ATTEMPTS"] = 2
-    payout = services.request_payout(ticket.id, staff("finance"))   # inline: the error is logged
+    payout = services.request_payout(ticket.id, staff("finance"))  # inline: the error is logged
     db.session.refresh(payout)
     assert payout.status == "pending" and "timeout" in payout.last_error and payout.attempts == 1
     assert jobs.execute_payout(payout.id) == "failed"
@@ -156,7 +158,7 @@ def test_crash_after_the_gateway_is_recovered_without_paying_twice(app, db, monk
     db.session.refresh(payout)
     assert payout.status == "pending" and "killed" in payout.last_error and charges(db) == 1
     monkeypatch.setattr(jobs, "record_result", original)
-    assert jobs.reconcile_payouts() == 0                      # not stuck yet
+    assert jobs.reconcile_payouts() == 0  # not stuck yet
     with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
         assert jobs.reconcile_payouts() == 1
     db.session.refresh(payout)
@@ -168,10 +170,11 @@ def test_a_killed_worker_left_in_processing_is_reconciled(app, db, monkeypatch):
     ticket = make_ticket("finance")
     monkeypatch.setattr(services, "_enqueue_execute", lambda payout_id: None)
     payout = services.request_payout(ticket.id, staff("finance"))
-    req = jobs.claim_payout(payout.id)                        # the worker claims ...
+    req = jobs.claim_payout(payout.id)  # the worker claims ...
     from app.payouts.gateways import get_gateway
-    get_gateway(req.channel).pay(req)                         # ... the gateway pays ... and it dies
-    assert jobs.execute_payout(payout.id) == "skipped"        # a duplicate job leaves it alone
+
+    get_gateway(req.channel).pay(req)  # ... the gateway pays ... and it dies
+    assert jobs.execute_payout(payout.id) == "skipped"  # a duplicate job leaves it alone
     monkeypatch.undo()
     with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
         jobs.reconcile_payouts()
@@ -208,6 +211,7 @@ def test_above_the_agents_limit_a_manager_approves_and_it_shows(app, db):
     manager = staff("manager")
     apply_event(ticket, "approve", manager, amount_cents=60_000)
     from app.payouts.reports import queue_rows
+
     row = next(r for r in queue_rows() if r.ticket.id == ticket.id)
     assert (row.decided_by.actor_id, row.decided_by.actor_role) == (manager.id, "manager")
     assert row.decided_by.payload["amount_cents"] == 60_000
@@ -223,8 +227,8 @@ def test_nothing_else_touches_a_payout_while_the_gateway_is_being_asked(app, db,
     ticket = make_ticket("finance")
     monkeypatch.setattr(services, "_enqueue_execute", lambda payout_id: None)
     payout = services.request_payout(ticket.id, staff("finance"))
-    assert jobs.claim_payout(payout.id) is not None            # a worker holds it (processing)
-    assert jobs.claim_payout(payout.id) is None                # a second worker does not
+    assert jobs.claim_payout(payout.id) is not None  # a worker holds it (processing)
+    assert jobs.claim_payout(payout.id) is None  # a second worker does not
     with pytest.raises(Conflict):
         services.return_to_review(ticket.id, staff("finance"), "wrong account")
     with pytest.raises(Conflict):

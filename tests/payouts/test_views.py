@@ -1,9 +1,10 @@
 """The finance desk pages: who may see them, Pay / Retry / Return to review, reports, CSV, incidents."""
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -49,8 +50,8 @@ def test_incidents_are_for_managers(client, auth):
 def test_queue_shows_approved_tickets_and_who_approved_them(client, auth, db):
     manager = make_user("manager", name="Wang Manager")
     ticket = make_ticket("review", order=make_order(amount_cents=80_000))
-    apply_event(ticket, "approve", manager, amount_cents=60_000)      # above the agents' limit
-    make_ticket("review")                                           # not approved: not on the desk
+    apply_event(ticket, "approve", manager, amount_cents=60_000)  # above the agents' limit
+    make_ticket("review")  # not approved: not on the desk
     auth.login(staff("finance"))
     page = client.get("/finance/").get_data(as_text=True)
     assert ticket.ref in page and "¥600.00" in page and "Wang Manager" in page
@@ -69,8 +70,9 @@ def test_pay_button_pays_the_ticket(client, auth, db):
     ticket = make_ticket("finance")
     auth.login(staff("finance"))
     token = csrf_token(client.get("/finance/"))
-    resp = client.post(f"/finance/tickets/{ticket.ref}/pay", data={"csrf_token": token, "channel": "alipay"},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/finance/tickets/{ticket.ref}/pay", data={"csrf_token": token, "channel": "alipay"}, follow_redirects=True
+    )
     assert resp.status_code == 200
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).state == "paid"
@@ -109,8 +111,10 @@ def test_return_to_review_needs_a_reason(client, auth, app, db):
     services.request_payout(ticket.id, staff("finance"))
     auth.login(staff("finance"))
     token = csrf_token(client.get("/finance/"))
-    assert client.post(f"/finance/tickets/{ticket.ref}/return", data={"csrf_token": token,
-                                                                       "reason": " "}).status_code == 422
+    assert (
+        client.post(f"/finance/tickets/{ticket.ref}/return", data={"csrf_token": token, "reason": " "}).status_code
+        == 422
+    )
     client.post(f"/finance/tickets/{ticket.ref}/return", data={"csrf_token": token, "reason": "account closed"})
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).state == "review"
@@ -120,7 +124,7 @@ def test_reports_and_csv_export(client, auth, db):
     paid = make_ticket("finance", order=make_order(amount_cents=12_345))
     services.request_payout(paid.id, staff("finance"))
     sneaky = make_ticket("finance", order=make_order(amount_cents=5_000, payment_channel="wechat"))
-    apply_event(sneaky, "pay", staff("finance"), payload={"reference": "=HYPERLINK(\"http://x\")"})
+    apply_event(sneaky, "pay", staff("finance"), payload={"reference": '=HYPERLINK("http://x")'})
     auth.login(staff("manager"))
     page = client.get("/finance/reports").get_data(as_text=True)
     assert "¥123.45" in page and "¥50.00" in page and "¥173.45" in page
@@ -131,10 +135,14 @@ def test_reports_and_csv_export(client, auth, db):
     by_ref = {r["ticket_ref"]: r for r in rows}
     assert set(by_ref) == {paid.ref, sneaky.ref}
     row = by_ref[paid.ref]
-    assert (row["amount"], row["amount_cents"], row["status"], row["channel"]) == ("123.45", "12345", "succeeded",
-                                                                                   "alipay")
+    assert (row["amount"], row["amount_cents"], row["status"], row["channel"]) == (
+        "123.45",
+        "12345",
+        "succeeded",
+        "alipay",
+    )
     assert row["order_no"] == paid.order.order_no and row["reference"].startswith("ALI-")
-    assert by_ref[sneaky.ref]["reference"].startswith("'=")      # no formula runs in a spreadsheet
+    assert by_ref[sneaky.ref]["reference"].startswith("'=")  # no formula runs in a spreadsheet
     assert by_ref[sneaky.ref]["manual"] == "yes"
 
 
@@ -143,7 +151,7 @@ def test_report_range_outside_the_payouts_is_empty(client, auth):
     services.request_payout(ticket.id, staff("finance"))
     auth.login(staff("finance"))
     resp = client.get("/finance/reports.csv?start=2020-01-01&end=2020-01-31")
-    assert resp.get_data(as_text=True).lstrip("\ufeff").strip().count("\n") == 0   # header only
+    assert resp.get_data(as_text=True).lstrip("\ufeff").strip().count("\n") == 0  # header only
     page = client.get("/finance/reports?start=2020-01-01&end=2020-01-31").get_data(as_text=True)
     assert "¥100.00" not in page
 
@@ -151,21 +159,31 @@ def test_report_range_outside_the_payouts_is_empty(client, auth):
 def test_manager_declares_an_incident_in_beijing_time(client, auth, db):
     auth.login(staff("manager"))
     token = csrf_token(client.get("/finance/incidents"))
-    resp = client.post("/finance/incidents", data={
-        "csrf_token": token, "starts_at": "2026-11-20T09:00", "ends_at": "2026-11-20T11:30",
-        "product_types": ["recharge", "game_card"], "note": "话费充值通道故障"}, follow_redirects=True)
+    resp = client.post(
+        "/finance/incidents",
+        data={
+            "csrf_token": token,
+            "starts_at": "2026-11-20T09:00",
+            "ends_at": "2026-11-20T11:30",
+            "product_types": ["recharge", "game_card"],
+            "note": "话费充值通道故障",
+        },
+        follow_redirects=True,
+    )
     assert resp.status_code == 200 and "话费充值通道故障" in resp.get_data(as_text=True)
     incident = db.session.scalar(select(Incident))
-    assert incident.starts_at == datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
-    assert incident.ends_at == datetime(2026, 11, 20, 3, 30, tzinfo=timezone.utc)
+    assert incident.starts_at == datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    assert incident.ends_at == datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
     assert incident.product_types == ["game_card", "recharge"]
 
 
 def test_incident_form_errors_are_shown(client, auth, db):
     auth.login(staff("manager"))
     token = csrf_token(client.get("/finance/incidents"))
-    resp = client.post("/finance/incidents", data={"csrf_token": token, "starts_at": "2026-11-20T09:00",
-                                                   "ends_at": "2026-11-20T08:00", "note": "x"})
+    resp = client.post(
+        "/finance/incidents",
+        data={"csrf_token": token, "starts_at": "2026-11-20T09:00", "ends_at": "2026-11-20T08:00", "note": "x"},
+    )
     assert resp.status_code == 422
     assert db.session.scalar(select(Incident)) is None
 
@@ -173,13 +191,15 @@ def test_incident_form_errors_are_shown(client, auth, db):
 def test_ending_an_ongoing_incident(client, auth, db):
     auth.login(staff("manager"))
     token = csrf_token(client.get("/finance/incidents"))
-    client.post("/finance/incidents", data={"csrf_token": token, "starts_at": "2026-11-20T09:00",
-                                            "product_types": ["recharge"], "note": "outage"})
+    client.post(
+        "/finance/incidents",
+        data={"csrf_token": token, "starts_at": "2026-11-20T09:00", "product_types": ["recharge"], "note": "outage"},
+    )
     incident = db.session.scalar(select(Incident))
     assert incident.ends_at is None
     client.post(f"/finance/incidents/{incident.id}/end", data={"csrf_token": token, "ends_at": "2026-11-20T10:00"})
     db.session.expire_all()
-    assert db.session.get(Incident, incident.id).ends_at == datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    assert db.session.get(Incident, incident.id).ends_at == datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 def test_pay_api_is_idempotent_and_finance_only(client, api, db):

@@ -1,4 +1,5 @@
 """Two agents acting at once on PostgreSQL (real connections, threads): one wins, one conflicts."""
+
 from __future__ import annotations
 
 import threading
@@ -19,20 +20,25 @@ def _race(app, monkeypatch, calls):
     original = service._check_approval
 
     def synchronized(ctx):
-        barrier.wait()           # both requests have read the ticket at the same version
+        barrier.wait()  # both requests have read the ticket at the same version
         return original(ctx)
 
     monkeypatch.setattr(service, "_check_approval", synchronized)
-    return run_at_once([client_call(app, "post", path, json=body, headers=headers)
-                        for path, body, headers in calls])
+    return run_at_once([client_call(app, "post", path, json=body, headers=headers) for path, body, headers in calls])
 
 
 def test_two_approvals_racing_one_wins_one_conflicts(app, api, monkeypatch, db):
     ticket = make_ticket("review")
     a1, a2 = api.headers(staff("agent")), api.headers(staff("manager"))
     path = f"/api/v1/tickets/{ticket.ref}/events"
-    results = _race(app, monkeypatch, [(path, {"event": "approve", "amount_cents": 5_000}, a1),
-                                       (path, {"event": "approve", "amount_cents": 7_000}, a2)])
+    results = _race(
+        app,
+        monkeypatch,
+        [
+            (path, {"event": "approve", "amount_cents": 5_000}, a1),
+            (path, {"event": "approve", "amount_cents": 7_000}, a2),
+        ],
+    )
     codes = sorted(code for code, _ in results)
     assert codes == [200, 409], results
     loser = next(body for code, body in results if code == 409)
@@ -47,8 +53,13 @@ def test_two_tickets_of_one_order_cannot_overdraw_it(app, api, monkeypatch, db):
     t1 = make_ticket("review", order=order, amount_cents=7_000)
     t2 = make_ticket("review", order=order, amount_cents=7_000)
     a1, a2 = api.headers(staff("agent")), api.headers(staff("manager"))
-    results = _race(app, monkeypatch, [
-        (f"/api/v1/tickets/{t1.ref}/events", {"event": "approve", "amount_cents": 7_000}, a1),
-        (f"/api/v1/tickets/{t2.ref}/events", {"event": "approve", "amount_cents": 7_000}, a2)])
+    results = _race(
+        app,
+        monkeypatch,
+        [
+            (f"/api/v1/tickets/{t1.ref}/events", {"event": "approve", "amount_cents": 7_000}, a1),
+            (f"/api/v1/tickets/{t2.ref}/events", {"event": "approve", "amount_cents": 7_000}, a2),
+        ],
+    )
     codes = sorted(code for code, _ in results)
     assert codes == [200, 422], results

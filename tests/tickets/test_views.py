@@ -1,4 +1,5 @@
 """Customer pages (test client, CSRF on): orders, the ticket form, my tickets, the tracker."""
+
 from __future__ import annotations
 
 import re
@@ -23,6 +24,7 @@ ensure_compiled()
 
 
 # --- helpers shared by the view tests ---------------------------------------------------------
+
 
 def login(client, user, auth):
     resp = auth.login(user)
@@ -57,10 +59,11 @@ def count_tickets() -> int:
 @contextmanager
 def count_queries():
     seen: list[str] = []
-    _db.session.remove()          # requests share the test's session: start from an empty identity map
+    _db.session.remove()  # requests share the test's session: start from an empty identity map
 
     def before(conn, cursor, statement, *args):
         seen.append(statement)
+
     event.listen(_db.engine, "before_cursor_execute", before)
     try:
         yield seen
@@ -69,6 +72,7 @@ def count_queries():
 
 
 # --- access -----------------------------------------------------------------------------------
+
 
 def test_customer_pages_need_a_login(client, app):
     for path in ("/", "/orders", "/tickets", "/queue"):
@@ -82,8 +86,9 @@ def test_customer_pages_are_403_for_other_roles(client, app, auth, role):
     login(client, make_user(role), auth)
     for path in ("/orders", "/tickets", f"/orders/{order.order_no}/ticket"):
         assert client.get(path).status_code == 403
-    resp = post(client, f"/orders/{order.order_no}/ticket", {"kind": "other", "description": "x", "amount": "1"},
-                page="/login")
+    resp = post(
+        client, f"/orders/{order.order_no}/ticket", {"kind": "other", "description": "x", "amount": "1"}, page="/login"
+    )
     assert resp.status_code == 403 and count_tickets() == 0
 
 
@@ -93,8 +98,12 @@ def test_another_customers_order_and_ticket_are_404(client, app, auth):
     ticket = make_ticket(order=make_order(theirs))
     login(client, mine, auth)
     assert client.get(f"/orders/{order.order_no}/ticket").status_code == 404
-    assert post(client, f"/orders/{order.order_no}/ticket",
-                {"kind": "other", "description": "x", "amount": "1"}).status_code == 404
+    assert (
+        post(
+            client, f"/orders/{order.order_no}/ticket", {"kind": "other", "description": "x", "amount": "1"}
+        ).status_code
+        == 404
+    )
     assert client.get(f"/tickets/{ticket.ref}").status_code == 404
     assert fire(client, ticket, "withdraw").status_code == 404
     assert post(client, f"/tickets/{ticket.ref}/messages", {"body": "hi"}).status_code == 404
@@ -104,6 +113,7 @@ def test_another_customers_order_and_ticket_are_404(client, app, auth):
 
 # --- my orders and the ticket form -------------------------------------------------------------
 
+
 def test_my_orders_show_refundable_balance_and_the_one_click_button(client, app, auth):
     customer = make_user()
     full = make_order(customer, amount_cents=10_000, product_name="王者荣耀 点券")
@@ -112,9 +122,9 @@ def test_my_orders_show_refundable_balance_and_the_one_click_button(client, app,
     login(client, customer, auth)
     page = text(client.get("/orders"))
     assert "王者荣耀 点券" in page and "¥100.00" in page
-    assert "¥150.00" in page                                     # 200.00 − 50.00 already refunded
+    assert "¥150.00" in page  # 200.00 − 50.00 already refunded
     assert f"/orders/{full.order_no}/ticket" in page and "申请退款 / 投诉" in page
-    assert f"/orders/{full.order_no}/ticket" in text(client.get("/"))   # the customer's home is "my orders"
+    assert f"/orders/{full.order_no}/ticket" in text(client.get("/"))  # the customer's home is "my orders"
 
 
 def test_orders_page_has_no_n_plus_1(client, app, auth):
@@ -139,7 +149,7 @@ def test_ticket_form_is_filled_from_the_order(client, app, auth):
     page = text(client.get(f"/orders/{order.order_no}/ticket"))
     assert order.order_no in page and "Steam 钱包卡" in page
     assert re.search(r'id="amount"[^>]*value="123.45"', page)
-    assert len(re.findall(r'name="kind"', page)) == 8            # the 8 kinds, each with its hint
+    assert len(re.findall(r'name="kind"', page)) == 8  # the 8 kinds, each with its hint
     assert "卡密无效/已被使用" in page and "请准备激活失败的截图" in page
 
 
@@ -148,24 +158,30 @@ def test_filing_a_ticket_converts_yuan_to_cents_exactly(client, app, auth, amoun
     customer = make_user()
     order = make_order(customer, amount_cents=12_345)
     login(client, customer, auth)
-    resp = post(client, f"/orders/{order.order_no}/ticket",
-                {"kind": "not_as_described", "description": "与描述不符", "amount": amount})
+    resp = post(
+        client,
+        f"/orders/{order.order_no}/ticket",
+        {"kind": "not_as_described", "description": "与描述不符", "amount": amount},
+    )
     assert resp.status_code == 302
     ticket = _db.session.scalar(select(Ticket))
     assert resp.location.endswith(f"/tickets/{ticket.ref}")
     assert ticket.requested_amount_cents == cents and ticket.state == "submitted" and ticket.kind == "not_as_described"
-    assert ticket.ref in text(client.get(resp.location))          # the flash names the new request
+    assert ticket.ref in text(client.get(resp.location))  # the flash names the new request
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"kind": "not_delivered", "description": "x", "amount": "123.46"}, "金额不能超过可退余额 ¥123.45"),
-    ({"kind": "not_delivered", "description": "x", "amount": "1.234"}, "最多保留两位小数"),
-    ({"kind": "not_delivered", "description": "x", "amount": "-1"}, "请输入不小于 0 的金额"),
-    ({"kind": "not_delivered", "description": "x", "amount": "abc"}, "请输入金额，例如 12.34"),
-    ({"kind": "not_delivered", "description": "", "amount": "1"}, "请简单说明发生了什么"),
-    ({"kind": "teleport", "description": "x", "amount": "1"}, "请选择问题类型"),
-    ({"description": "x", "amount": "1"}, "请选择问题类型"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"kind": "not_delivered", "description": "x", "amount": "123.46"}, "金额不能超过可退余额 ¥123.45"),
+        ({"kind": "not_delivered", "description": "x", "amount": "1.234"}, "最多保留两位小数"),
+        ({"kind": "not_delivered", "description": "x", "amount": "-1"}, "请输入不小于 0 的金额"),
+        ({"kind": "not_delivered", "description": "x", "amount": "abc"}, "请输入金额，例如 12.34"),
+        ({"kind": "not_delivered", "description": "", "amount": "1"}, "请简单说明发生了什么"),
+        ({"kind": "teleport", "description": "x", "amount": "1"}, "请选择问题类型"),
+        ({"description": "x", "amount": "1"}, "请选择问题类型"),
+    ],
+)
 def test_invalid_ticket_form_comes_back_with_the_message_and_saves_nothing(client, app, auth, data, message):
     customer = make_user()
     order = make_order(customer, amount_cents=12_345)
@@ -181,8 +197,9 @@ def test_ticket_form_without_csrf_is_refused(client, app, auth):
     customer = make_user()
     order = make_order(customer)
     login(client, customer, auth)
-    resp = post(client, f"/orders/{order.order_no}/ticket", {"kind": "other", "description": "x", "amount": "1"},
-                csrf=False)
+    resp = post(
+        client, f"/orders/{order.order_no}/ticket", {"kind": "other", "description": "x", "amount": "1"}, csrf=False
+    )
     assert resp.status_code == 400 and "表单已过期" in text(resp)
     assert count_tickets() == 0
 
@@ -198,21 +215,27 @@ def test_my_tickets_lists_only_mine(client, app, auth):
 
 # --- the tracker ---------------------------------------------------------------------------------
 
+
 def steps(page: str) -> dict[str, str]:
-    return dict((k, v) for v, k in re.findall(r'<li class="step (\w+)" data-step="(\w+)"', page))
+    return {k: v for v, k in re.findall(r'<li class="step (\w+)" data-step="(\w+)"', page)}
 
 
 def test_tracker_of_a_new_ticket(client, app, auth):
     ticket = make_ticket()
     login(client, ticket.customer, auth)
     page = text(client.get(f"/tickets/{ticket.ref}"))
-    assert steps(page) == {"submitted": "current", "evidence": "todo", "review": "todo", "finance": "todo",
-                           "paid": "todo"}
+    assert steps(page) == {
+        "submitted": "current",
+        "evidence": "todo",
+        "review": "todo",
+        "finance": "todo",
+        "paid": "todo",
+    }
     for label in ("提交", "补充材料", "审核", "财务处理", "已到账"):
         assert f'<span class="step-label">{label}</span>' in page
     assert "我们已收到您的申请" in page and "目前不需要" in page
-    assert 'class="event-form event-withdraw"' in page            # withdraw while allowed
-    assert 'event-approve' not in page
+    assert 'class="event-form event-withdraw"' in page  # withdraw while allowed
+    assert "event-approve" not in page
 
 
 def test_tracker_in_evidence_says_what_is_needed_and_how(client, app, auth):
@@ -221,7 +244,7 @@ def test_tracker_in_evidence_says_what_is_needed_and_how(client, app, auth):
     page = text(client.get(f"/tickets/{ticket.ref}"))
     assert steps(page)["evidence"] == "current" and steps(page)["submitted"] == "done"
     assert 'class="box needs open"' in page and "需要您提供" in page
-    assert "payment record" in page                              # the item the agent asked for
+    assert "payment record" in page  # the item the agent asked for
     assert 'class="event-form event-provide_evidence"' in page
 
 
@@ -232,6 +255,7 @@ def test_provide_evidence_needs_every_item_then_moves_to_review(client, app, aut
     assert resp.status_code == 422 and "payment record" in text(resp)
     assert _db.session.get(Ticket, ticket.id).state == "evidence"
     from app.evidence.services import answer_item, requested_items
+
     answer_item(ticket, requested_items(ticket)[0].code, "账单已删除，无法提供", ticket.customer)
     resp = fire(client, ticket, "provide_evidence", reason="见附件")
     assert resp.status_code == 302
@@ -299,8 +323,12 @@ def test_not_allowed_and_stale_events_come_back_with_a_message(client, app, auth
 def test_customer_messages_and_no_internal_notes(client, app, auth):
     ticket = make_ticket("review")
     agent = staff("agent")
-    _db.session.add_all([Message(ticket_id=ticket.id, author_id=agent.id, body="请稍等，正在核实", internal=False),
-                         Message(ticket_id=ticket.id, author_id=agent.id, body="SECRET 内部：疑似刷单", internal=True)])
+    _db.session.add_all(
+        [
+            Message(ticket_id=ticket.id, author_id=agent.id, body="请稍等，正在核实", internal=False),
+            Message(ticket_id=ticket.id, author_id=agent.id, body="SECRET 内部：疑似刷单", internal=True),
+        ]
+    )
     _db.session.commit()
     login(client, ticket.customer, auth)
     page = text(client.get(f"/tickets/{ticket.ref}"))
@@ -323,7 +351,7 @@ def test_public_tracker_link_shows_only_the_progress(client, app):
     assert "SECRET" not in page and "<form" not in page.split("</header>", 1)[1]
     assert "登录后提交" in page
     assert client.get("/t/not-a-token").status_code == 404
-    assert client.get(f"/tickets/{ticket.ref}").status_code == 302    # the ticket page itself needs a login
+    assert client.get(f"/tickets/{ticket.ref}").status_code == 302  # the ticket page itself needs a login
 
 
 def test_staff_reply_reaches_the_customer_tracker(client, app, auth):

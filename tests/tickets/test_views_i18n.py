@@ -1,7 +1,8 @@
 """Chinese by default, English on request: catalogs, labels, money and Asia/Shanghai times."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import time_machine
 
@@ -22,10 +23,14 @@ def test_every_string_of_app_has_a_chinese_translation():
 
 def test_labels_are_translated(app):
     from flask_babel import force_locale
+
     with app.test_request_context("/"):
         with force_locale("zh_Hans_CN"):
-            zh = {str(v) for d in (KIND_LABELS, KIND_HINTS, PRODUCT_TYPE_LABELS, CHANNEL_LABELS, STATE_LABELS,
-                                   EVENT_LABELS) for v in d.values()}
+            zh = {
+                str(v)
+                for d in (KIND_LABELS, KIND_HINTS, PRODUCT_TYPE_LABELS, CHANNEL_LABELS, STATE_LABELS, EVENT_LABELS)
+                for v in d.values()
+            }
             assert "卡密无效/已被使用" in zh and "财务处理中" in zh and "批准退款" in zh and "支付宝" in zh
         with force_locale("en"):
             assert str(KIND_LABELS["invalid_card"]) == "Invalid or used card key"
@@ -37,11 +42,11 @@ def test_money_is_yuan_with_two_decimals():
 
 
 def test_times_are_shown_in_asia_shanghai(client, app, auth):
-    with time_machine.travel(datetime(2026, 11, 26, 17, 30, tzinfo=timezone.utc), tick=False):
-        ticket = make_ticket(order=make_order(paid_at=datetime(2026, 11, 26, 16, 0, tzinfo=timezone.utc)))
+    with time_machine.travel(datetime(2026, 11, 26, 17, 30, tzinfo=UTC), tick=False):
+        ticket = make_ticket(order=make_order(paid_at=datetime(2026, 11, 26, 16, 0, tzinfo=UTC)))
     login(client, ticket.customer, auth)
     page = text(client.get(f"/tickets/{ticket.ref}"))
-    assert "2026-11-27 01:30" in page            # 17:30 UTC is 01:30 the next day in Shanghai
+    assert "2026-11-27 01:30" in page  # 17:30 UTC is 01:30 the next day in Shanghai
     assert "2026-11-26 17:30" not in page
 
 
@@ -67,6 +72,7 @@ def test_error_pages_are_translated(client, app):
 def test_fragments_fill_gaps_of_the_zh_catalog(tmp_path, monkeypatch):
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
+
     frag = Catalog(locale="zh_Hans_CN")
     frag.add("A string only a feature package has", "只有功能包才有的字符串")
     frag.add("Wrong order", "不该覆盖")
@@ -77,4 +83,4 @@ def test_fragments_fill_gaps_of_the_zh_catalog(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n, "FRAGMENTS", frags)
     merged = i18n.merged(i18n.ZH)
     assert merged.get("A string only a feature package has").string == "只有功能包才有的字符串"
-    assert merged.get("Wrong order").string == "下错单"          # the main catalog wins
+    assert merged.get("Wrong order").string == "下错单"  # the main catalog wins

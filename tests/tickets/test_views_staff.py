@@ -1,4 +1,5 @@
 """Staff pages (test client, CSRF on): the queue, claim/assign, the agent ticket page, finance."""
+
 from __future__ import annotations
 
 import re
@@ -26,6 +27,7 @@ def forms_on(page: str) -> set[str]:
 
 # --- the queue ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["customer", "platform"])
 def test_queue_is_403_for_non_staff(client, app, auth, role):
     login(client, make_user(role), auth)
@@ -42,7 +44,7 @@ def test_queue_counts_filters_and_oldest_first(client, app, auth):
     make_ticket("review")
     make_ticket("finance")
     login(client, agent, auth)
-    page = text(client.get("/queue"))                               # agents start on new tickets
+    page = text(client.get("/queue"))  # agents start on new tickets
     assert page.index(old.ref) < page.index(new.ref)
     assert re.search(r'data-state="submitted"[^>]*>已提交 <span class="count">2</span>', page)
     assert re.search(r'data-state="review"[^>]*>审核中 <span class="count">1</span>', page)
@@ -69,7 +71,7 @@ def test_queue_pages_by_cursor(client, app, auth, monkeypatch):
             break
         page = text(client.get(url))
         seen += re.findall(r'<tr data-ref="([\w-]+)"', page)
-        m = re.search(r'<a class="button" href="(/queue\?[^"]*cursor=[^"]+)"', page)     # "next page"
+        m = re.search(r'<a class="button" href="(/queue\?[^"]*cursor=[^"]+)"', page)  # "next page"
         url = m.group(1).replace("&amp;", "&") if m else None
     assert seen == refs and url is None
 
@@ -91,8 +93,11 @@ def test_claim_from_the_queue_and_mine_filter(client, app, auth):
     ticket, other = make_ticket(), make_ticket()
     agent = staff("agent")
     login(client, agent, auth)
-    resp = post(client, f"/tickets/{ticket.ref}/assign?next=/queue%3Fwho%3Dunassigned",
-                {"assignee": str(agent.id), "version": str(ticket.version)})
+    resp = post(
+        client,
+        f"/tickets/{ticket.ref}/assign?next=/queue%3Fwho%3Dunassigned",
+        {"assignee": str(agent.id), "version": str(ticket.version)},
+    )
     assert resp.status_code == 302 and resp.location.startswith("/queue")
     assert _db.session.get(Ticket, ticket.id).assignee_id == agent.id
     mine = text(client.get("/queue?who=mine"))
@@ -114,8 +119,12 @@ def test_agents_claim_only_for_themselves_and_managers_assign(client, app, auth)
     auth.logout()
     login(client, make_user("manager"), auth)
     assert 'name="assignee"' in text(client.get(f"/tickets/{ticket.ref}"))
-    resp = post(client, f"/tickets/{ticket.ref}/assign", {"assignee": str(a2.id), "version": str(ticket.version)},
-                page=f"/tickets/{ticket.ref}")
+    resp = post(
+        client,
+        f"/tickets/{ticket.ref}/assign",
+        {"assignee": str(a2.id), "version": str(ticket.version)},
+        page=f"/tickets/{ticket.ref}",
+    )
     assert resp.status_code == 302 and _db.session.get(Ticket, ticket.id).assignee_id == a2.id
     auth.logout()
     login(client, staff("finance"), auth)
@@ -124,16 +133,24 @@ def test_agents_claim_only_for_themselves_and_managers_assign(client, app, auth)
 
 # --- the agent ticket page ---------------------------------------------------------------------
 
+
 def test_agent_page_shows_order_facts_history_and_only_allowed_events(client, app, auth):
     customer = make_user(name="老王")
     now = utcnow()
     with time_machine.travel(now - timedelta(days=100), tick=False):
         ancient = make_ticket(order=make_order(customer))
     refunded = make_ticket("paid", order=make_order(customer), amount_cents=3_000)
-    order = make_order(customer, product_type="membership", product_name="爱奇艺 黄金会员 年卡", amount_cents=19_800,
-                       payment_channel="wechat", card_key_revealed_at=now - timedelta(hours=1),
-                       membership_activated_at=now - timedelta(days=30), membership_term_days=365,
-                       membership_benefits_used_cents=1_200)
+    order = make_order(
+        customer,
+        product_type="membership",
+        product_name="爱奇艺 黄金会员 年卡",
+        amount_cents=19_800,
+        payment_channel="wechat",
+        card_key_revealed_at=now - timedelta(hours=1),
+        membership_activated_at=now - timedelta(days=30),
+        membership_term_days=365,
+        membership_benefits_used_cents=1_200,
+    )
     ticket = make_ticket(order=order, kind="membership_refund")
     _db.session.add(Message(ticket_id=ticket.id, author_id=staff("agent").id, body="内部：老客户", internal=True))
     _db.session.commit()
@@ -141,7 +158,7 @@ def test_agent_page_shows_order_facts_history_and_only_allowed_events(client, ap
     page = text(client.get(f"/tickets/{ticket.ref}"))
     for fact in ("爱奇艺 黄金会员 年卡", "¥198.00", "微信支付", "已发货", "卡密已查看", "365 天", "¥12.00", "已激活"):
         assert fact in page, fact
-    assert refunded.ref in page and ancient.ref not in page           # the last 90 days only
+    assert refunded.ref in page and ancient.ref not in page  # the last 90 days only
     assert "近 90 天：申请 2 个，已退款 1 笔（¥30.00）" in page
     assert "内部：老客户" in page and "内部备注（客户永远看不到）" in page
     assert forms_on(page) == {"request_evidence", "start_review"}
@@ -154,13 +171,25 @@ def test_request_evidence_through_the_form(client, app, auth):
     resp = fire(client, ticket, "request_evidence", items="")
     assert resp.status_code == 422 and "请至少列出一项需要客户提供的材料" in text(resp)
     assert _db.session.get(Ticket, ticket.id).state == "submitted" and events_of(ticket) == 1
-    resp = post(client, f"/tickets/{ticket.ref}/events",
-                {"event": "request_evidence", "version": str(ticket.version),
-                 "checklist": "screenshot_or_recording", "items": "商品页截图\n收到的商品照片"})
+    resp = post(
+        client,
+        f"/tickets/{ticket.ref}/events",
+        {
+            "event": "request_evidence",
+            "version": str(ticket.version),
+            "checklist": "screenshot_or_recording",
+            "items": "商品页截图\n收到的商品照片",
+        },
+    )
     assert resp.status_code == 302
-    ev = _db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                             .order_by(TicketEvent.seq.desc())).first()
-    assert ev.event == "request_evidence" and ev.payload["items"] == ["screenshot_or_recording", "商品页截图", "收到的商品照片"]
+    ev = _db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.seq.desc())
+    ).first()
+    assert ev.event == "request_evidence" and ev.payload["items"] == [
+        "screenshot_or_recording",
+        "商品页截图",
+        "收到的商品照片",
+    ]
 
 
 def test_approve_amount_in_yuan_and_its_errors(client, app, auth):
@@ -204,7 +233,9 @@ def test_stale_page_gets_a_clear_conflict(client, app, auth):
 def test_reply_and_internal_note(client, app, auth):
     ticket = make_ticket()
     login(client, staff("agent"), auth)
-    assert post(client, f"/tickets/{ticket.ref}/messages", {"body": "您好，正在处理", "internal": "0"}).status_code == 302
+    assert (
+        post(client, f"/tickets/{ticket.ref}/messages", {"body": "您好，正在处理", "internal": "0"}).status_code == 302
+    )
     assert post(client, f"/tickets/{ticket.ref}/messages", {"body": "商家说已发货", "internal": "1"}).status_code == 302
     resp = post(client, f"/tickets/{ticket.ref}/messages", {"body": "", "internal": "1"})
     assert resp.status_code == 422 and "请先填写消息内容" in text(resp)
@@ -227,17 +258,20 @@ def test_finance_sees_the_page_read_only_except_pay(client, app, auth):
     resp = fire(client, ticket, "pay", reference="ALI-20261126-0001")
     assert resp.status_code == 302
     assert _db.session.get(Ticket, ticket.id).state == "paid"
-    ev = _db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                             .order_by(TicketEvent.seq.desc())).first()
+    ev = _db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.seq.desc())
+    ).first()
     assert ev.event == "pay" and ev.reason == "ALI-20261126-0001" and ev.payload["reference"] == "ALI-20261126-0001"
 
 
 def test_login_sends_each_role_to_its_desk_and_home_is_a_desk_page(client, app, auth):
-    for role, where in (("agent", "/queue"), ("manager", "/queue"), ("finance", "/")):
+    for role, _where in (("agent", "/queue"), ("manager", "/queue"), ("finance", "/")):
         user = make_user(role)
         resp = login(client, user, auth)
         assert client.get("/").status_code == 200
-        assert "财务台" in text(client.get("/")) if role in ("finance", "manager") else "工单队列" in text(client.get("/"))
+        assert (
+            "财务台" in text(client.get("/")) if role in ("finance", "manager") else "工单队列" in text(client.get("/"))
+        )
         auth.logout()
     resp = auth.login(make_user("agent"))
     assert resp.location.endswith("/queue")

@@ -10,7 +10,7 @@ def test_chain_links_each_event_to_the_previous(app):
     events = TicketEvent.query.filter_by(ticket_id=ticket.id).order_by(TicketEvent.seq).all()
     assert [e.event for e in events] == ["submit", "start_review", "approve", "pay"]
     assert events[0].prev_hash == "0" * 64
-    for prev, ev in zip(events, events[1:]):
+    for prev, ev in zip(events, events[1:], strict=False):
         assert ev.prev_hash == prev.hash
     assert verify_chains() is None
 

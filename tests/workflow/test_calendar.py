@@ -8,7 +8,7 @@ Mon–Fri 09:00–18:00 Asia/Shanghai (UTC+8, no DST), so 09:00 CST = 01:00Z and
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -27,7 +27,7 @@ def cst(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 
 def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=timezone.utc)
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 CAL = BusinessCalendar()
@@ -40,7 +40,7 @@ needs_fallback_2027 = pytest.mark.skipif(
 def check(cal: BusinessCalendar, start: datetime, dur: timedelta, expected: datetime) -> None:
     got = cal.add_business_time(start, dur)
     assert got == expected, (got.astimezone(SH), expected.astimezone(SH))
-    assert got.tzinfo is timezone.utc
+    assert got.tzinfo is UTC
     assert cal.business_time_between(start, got) == dur
 
 
@@ -50,7 +50,7 @@ def check(cal: BusinessCalendar, start: datetime, dur: timedelta, expected: date
 def test_chinese_calendar_range_is_detected_not_hardcoded():
     first = min(d.year for d in chinese_calendar.holidays)
     last = max(d.year for d in chinese_calendar.holidays)
-    assert CHINESE_CALENDAR_YEARS == range(first, last + 1)
+    assert range(first, last + 1) == CHINESE_CALENDAR_YEARS
     assert 2026 in CHINESE_CALENDAR_YEARS  # chinesecalendar 1.11.0: 2004..2026
 
 
@@ -115,7 +115,7 @@ def test_friday_afternoon_over_weekend():
 
 def test_zero_duration_returns_start_in_utc_even_out_of_hours():
     got = CAL.add_business_time(cst(2026, 3, 7, 11), timedelta(0))  # a Saturday
-    assert got == utc(2026, 3, 7, 3) and got.tzinfo is timezone.utc
+    assert got == utc(2026, 3, 7, 3) and got.tzinfo is UTC
 
 
 def test_negative_duration_rejected():
@@ -285,7 +285,7 @@ def test_invalid_hours_rejected():
 
 def _reference_add(cal: BusinessCalendar, start: datetime, dur: timedelta) -> datetime:
     """Slow day-by-day reference implementation."""
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     if not dur:
         return start
     d = start.astimezone(cal.tz).date()
@@ -316,7 +316,7 @@ def test_round_trip_and_reference_random(hours):
             ]
         )
         end = cal.add_business_time(start, dur)
-        assert end.tzinfo is timezone.utc and end >= start
+        assert end.tzinfo is UTC and end >= start
         assert cal.business_time_between(start, end) == dur, (start, dur)
         if dur <= timedelta(hours=300):
             assert end == _reference_add(cal, start, dur), (start, dur)

@@ -1,4 +1,5 @@
 """Table-driven over every (state, event, role): allowed ones succeed, others are refused."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,13 +14,18 @@ from app.workflow.service import allowed_events, apply_event
 from tests.factories import PATHS, make_ticket, make_user, staff
 
 ROLES = ("owner", "other_customer", "agent", "finance", "manager", "admin", "platform", "system")
-OPTIONS = {"reject": {"reason": "no proof"}, "resolve": {"reason": "reissued"},
-           "return_to_review": {"reason": "wrong account"}, "request_evidence": {"items": ["payment record"]}}
+OPTIONS = {
+    "reject": {"reason": "no proof"},
+    "resolve": {"reason": "reissued"},
+    "return_to_review": {"reason": "wrong account"},
+    "request_evidence": {"items": ["payment record"]},
+}
 
 
 def answer_all_items(ticket):
     from app.evidence.items import current_items
     from app.evidence.services import answer_item
+
     for item in current_items(ticket.id):
         answer_item(ticket, item.code, "cannot provide: the bill was deleted", ticket.customer)
 
@@ -94,7 +100,7 @@ def test_appeal_once_within_window(app):
     assert ticket.state == "review"
     apply_event(ticket, "reject", staff("agent"), reason="still no proof")
     with pytest.raises(NotAllowed):
-        apply_event(ticket, "appeal", customer)          # only once
+        apply_event(ticket, "appeal", customer)  # only once
 
 
 def test_appeal_window_expires_after_15_days(app):
@@ -109,7 +115,7 @@ def test_appeal_window_expires_after_15_days(app):
 
 
 def test_approval_amount_bounds(app):
-    ticket = make_ticket("review")   # order of ¥100.00
+    ticket = make_ticket("review")  # order of ¥100.00
     agent = staff("agent")
     for bad in (0, -1, 10_001):
         with pytest.raises(Invalid):
@@ -130,6 +136,7 @@ def test_refunds_across_tickets_of_one_order_never_exceed_paid(app):
 
 def test_agent_approval_limit_needs_manager(app):
     from tests.factories import make_order
+
     order = make_order(amount_cents=80_000)
     ticket = make_ticket("review", order=order)
     with pytest.raises(Forbidden):

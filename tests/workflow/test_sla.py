@@ -1,7 +1,8 @@
 """SLA clock on whole journeys, with frozen time (Asia/Shanghai business hours Mon–Fri 09–18)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -47,36 +48,36 @@ def notes(kind: str) -> list[Notification]:
 
 
 def test_first_response_is_four_business_hours_and_met_by_the_first_agent_action(app):
-    with at(cst(2026, 11, 27, 16, 0)):                  # Friday 16:00: 2h today, 2h on Monday
+    with at(cst(2026, 11, 27, 16, 0)):  # Friday 16:00: 2h today, 2h on Monday
         ticket = make_ticket("submitted")
     assert ticket.sla_metric == "first_response"
     assert local(ticket.sla_due_at) == cst(2026, 11, 30, 11, 0)
-    assert local(ticket.sla_warn_at) == cst(2026, 11, 30, 10, 0)     # 75 % = 3h
+    assert local(ticket.sla_warn_at) == cst(2026, 11, 30, 10, 0)  # 75 % = 3h
     with at(cst(2026, 11, 30, 9, 30)):
         apply_event(ticket, "start_review", staff("agent"))
     first = records_of(ticket.id)[0]
     assert first.metric == "first_response" and first.met_at is not None and first.breached_at is None
     assert first.elapsed_us == int(2.5 * 3600e6)
     assert ticket.sla_metric == "review_decision"
-    assert local(ticket.sla_due_at) == cst(2026, 12, 2, 9, 30)        # 2 working days = 18h
+    assert local(ticket.sla_due_at) == cst(2026, 12, 2, 9, 30)  # 2 working days = 18h
 
 
 def test_review_clock_pauses_in_evidence_and_the_used_time_carries_over(app, client, api):
-    with at(cst(2026, 11, 23, 10, 0)):                  # Monday
+    with at(cst(2026, 11, 23, 10, 0)):  # Monday
         ticket = make_ticket("review")
     assert local(ticket.sla_due_at) == cst(2026, 11, 25, 10, 0)
-    with at(cst(2026, 11, 24, 10, 0)):                  # 9h used (Mon 10–18, Tue 09–10)
+    with at(cst(2026, 11, 24, 10, 0)):  # 9h used (Mon 10–18, Tue 09–10)
         apply_event(ticket, "request_evidence", staff("agent"), items=["payment record"])
         status = sla_status(ticket, cst(2026, 11, 24, 10, 0))
     assert ticket.sla_due_at is None and status["paused"] and status["status"] == "none"
-    assert local(ticket.evidence_due_at) == cst(2026, 12, 1, 10, 0)   # 7 calendar days
+    assert local(ticket.evidence_due_at) == cst(2026, 12, 1, 10, 0)  # 7 calendar days
     review = next(r for r in records_of(ticket.id) if r.metric == "review_decision")
     assert review.paused_at is not None and review.elapsed_us == 9 * 3600 * 10**6
-    with at(cst(2026, 11, 27, 16, 0)):                  # Friday 16:00: 9h left → Fri 2h + Mon 7h
+    with at(cst(2026, 11, 27, 16, 0)):  # Friday 16:00: 9h left → Fri 2h + Mon 7h
         provide_evidence(ticket)
         body = client.get(f"/api/v1/tickets/{ticket.ref}", headers=api.headers(ticket.customer)).json
     assert local(ticket.sla_due_at) == cst(2026, 11, 30, 16, 0)
-    assert local(ticket.sla_warn_at) == cst(2026, 11, 30, 11, 30)     # 13.5h − 9h = 4.5h later
+    assert local(ticket.sla_warn_at) == cst(2026, 11, 30, 11, 30)  # 13.5h − 9h = 4.5h later
     assert body["sla"]["metric"] == "review_decision" and body["sla"]["status"] == "ok"
     assert body["sla"]["business_seconds_left"] == 9 * 3600
     review = next(r for r in records_of(ticket.id) if r.metric == "review_decision")
@@ -107,17 +108,17 @@ def test_a_deadline_crossing_into_2027_skips_new_year(app):
     with at(cst(2026, 12, 31, 15, 0)):
         ticket = make_ticket("review")
     assert local(ticket.sla_due_at) == cst(2027, 1, 5, 15, 0)
-    assert local(ticket.sla_warn_at) == cst(2027, 1, 5, 10, 30)       # 13.5h
+    assert local(ticket.sla_warn_at) == cst(2027, 1, 5, 10, 30)  # 13.5h
 
 
 def test_admin_dates_change_the_calendar(app, runner):
     assert runner.invoke(args=["calendar", "add-holiday", "2026-11-24", "--note", "desk outing"]).exit_code == 0
-    assert runner.invoke(args=["calendar", "add-workday", "2026-11-28"]).exit_code == 0   # a Saturday
+    assert runner.invoke(args=["calendar", "add-workday", "2026-11-28"]).exit_code == 0  # a Saturday
     assert "2026-11-24 holiday" in runner.invoke(args=["calendar", "list"]).output
-    with at(cst(2026, 11, 23, 10, 0)):                  # Mon 8h, Tue off, Wed 9h, Thu 1h
+    with at(cst(2026, 11, 23, 10, 0)):  # Mon 8h, Tue off, Wed 9h, Thu 1h
         ticket = make_ticket("review")
     assert local(ticket.sla_due_at) == cst(2026, 11, 26, 10, 0)
-    with at(cst(2026, 11, 27, 17, 0)):                  # Fri 1h, then 3h on the worked Saturday
+    with at(cst(2026, 11, 27, 17, 0)):  # Fri 1h, then 3h on the worked Saturday
         t2 = make_ticket("submitted")
     assert local(t2.sla_due_at) == cst(2026, 11, 28, 12, 0)
     assert runner.invoke(args=["calendar", "add-holiday", "bad"]).exit_code != 0
@@ -131,9 +132,9 @@ def test_sweep_warns_and_breaches_once_notifies_and_raises_priority(app):
         ticket = make_ticket("review")
         ticket.assignee_id = agent.id
         db.session.commit()
-    with at(cst(2026, 11, 24, 14, 29)):                 # before 75 %
+    with at(cst(2026, 11, 24, 14, 29)):  # before 75 %
         assert sweep_sla()["warned"] == 0
-    with at(cst(2026, 11, 24, 14, 31)):                 # 13.5h reached at Tue 14:30
+    with at(cst(2026, 11, 24, 14, 31)):  # 13.5h reached at Tue 14:30
         assert sweep_sla()["warned"] == 1
         assert sweep_sla()["warned"] == 0
     assert [n.user_id for n in notes("sla_warning")] == [agent.id]
@@ -163,7 +164,7 @@ def test_evidence_window_reminds_two_days_before_and_then_expires(app, client, a
         ticket = make_ticket("evidence")
     with at(cst(2026, 11, 28, 9, 59)):
         assert sweep_sla()["reminded"] == 0
-    with at(cst(2026, 11, 28, 10, 0)):                  # 2 days before 30 Nov 10:00
+    with at(cst(2026, 11, 28, 10, 0)):  # 2 days before 30 Nov 10:00
         assert sweep_sla()["reminded"] == 1
         assert sweep_sla()["reminded"] == 0
     assert [n.user_id for n in notes("evidence_reminder")] == [ticket.customer_id]

@@ -1,10 +1,11 @@
 """Two sweeps at once notify once per threshold (PostgreSQL, separate sessions; real Redis)."""
+
 from __future__ import annotations
 
 import os
 import threading
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,6 +41,7 @@ def _in_threads(app, fn, n=2) -> list:
                 results[i] = fn()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
+
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -70,7 +72,7 @@ def _assert_once(ids, managers) -> None:
 @pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (run by `make test`)")
 def test_two_concurrent_sweeps_on_postgres_notify_once(app, monkeypatch):
     ids, managers = _seed()
-    monkeypatch.setattr(sla_jobs, "BATCH", 5)      # many small batches interleave
+    monkeypatch.setattr(sla_jobs, "BATCH", 5)  # many small batches interleave
     results = _in_threads(app, lambda: sla_jobs.sweep_sla(LATER))
     results.append(_next_tick())
     assert sum(r["warned"] for r in results) == N and sum(r["breached"] for r in results) == N
@@ -83,6 +85,7 @@ def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
     from rq.job import Job
 
     from app.jobs import enqueue, get_queue, redis_connection
+
     monkeypatch.setitem(app.config, "REDIS_URL", os.environ["REDIS_TEST_URL"])
     get_queue().empty()
     ids, managers = _seed()
@@ -98,6 +101,7 @@ def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
             with lock:
                 job = next(it)
             return job.perform()
+
         # two workers at once need separate connections: PostgreSQL (SQLite in memory shares one)
         results = _in_threads(app, perform) if on_postgres() else [perform(), perform()]
     get_queue().empty()
@@ -108,9 +112,10 @@ def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
 
 @pytest.mark.skipif(not os.environ.get("REDIS_TEST_URL"), reason="needs real Redis (REDIS_TEST_URL)")
 def test_two_schedulers_enqueue_each_cron_slot_once(app, monkeypatch):
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
     from app.jobs import PERIODIC, enqueue_due_periodic, get_queue, redis_connection, schedule_periodic
+
     monkeypatch.setitem(app.config, "REDIS_URL", os.environ["REDIS_TEST_URL"])
     conn = redis_connection()
     get_queue().empty()
@@ -118,7 +123,7 @@ def test_two_schedulers_enqueue_each_cron_slot_once(app, monkeypatch):
         conn.delete(key)
     a, b = schedule_periodic(conn, start_thread=False), schedule_periodic(conn, start_thread=False)
     assert {j.name for j in a.get_jobs()} >= {"sla_sweep", "send_due_emails"}
-    slot = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     for s in (a, b):
         for job in s.get_jobs():
             job.next_enqueue_time = slot

@@ -1,4 +1,5 @@
 """Wiring: the periodic table, the in-process sweep of `make run`, the calendar commands."""
+
 from __future__ import annotations
 
 import threading
@@ -13,7 +14,7 @@ def test_sweep_and_mail_jobs_are_in_the_periodic_table(app):
     names = {n: (path, cron) for n, path, cron in PERIODIC}
     assert names["sla_sweep"] == ("app.workflow.sla_jobs.sweep_sla", "* * * * *")
     assert names["send_due_emails"][0] == "app.notifications.jobs.send_due_emails"
-    assert schedule_periodic() is None            # no Redis: nothing to schedule, sla_hooks sweeps in-process
+    assert schedule_periodic() is None  # no Redis: nothing to schedule, sla_hooks sweeps in-process
 
 
 def _join_sweepers() -> None:
@@ -47,5 +48,5 @@ def test_inprocess_sweep_starts_once_with_the_first_request_without_redis(monkey
 
 
 def test_calendar_check_command(runner):
-    assert "day off" in runner.invoke(args=["calendar", "check", "2026-10-01"]).output      # 国庆
-    assert "workday" in runner.invoke(args=["calendar", "check", "2026-10-10"]).output      # 调休 Saturday
+    assert "day off" in runner.invoke(args=["calendar", "check", "2026-10-01"]).output  # 国庆
+    assert "workday" in runner.invoke(args=["calendar", "check", "2026-10-10"]).output  # 调休 Saturday

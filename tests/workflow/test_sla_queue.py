@@ -1,4 +1,5 @@
 """The agent queue by urgency (API and the SLA partials)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,8 +8,6 @@ from zoneinfo import ZoneInfo
 import time_machine
 from flask import render_template_string
 
-from app.extensions import db
-from app.workflow.service import apply_event
 from tests.factories import make_ticket, staff
 from tests.helpers import walk_pages
 
@@ -23,14 +22,14 @@ def _seed():
     """Tickets with different deadlines, created in an order unlike their urgency."""
     out = {}
     with time_machine.travel(cst(2026, 11, 23, 9, 0), tick=False):
-        out["no_clock"] = make_ticket("withdrawn")          # no clock: last
-        out["review_mon"] = make_ticket("review")           # due Wed 25 09:00
+        out["no_clock"] = make_ticket("withdrawn")  # no clock: last
+        out["review_mon"] = make_ticket("review")  # due Wed 25 09:00
     with time_machine.travel(cst(2026, 11, 24, 9, 0), tick=False):
-        out["first_tue"] = make_ticket("submitted")         # due Tue 24 13:00 (breached first)
-        out["evidence"] = make_ticket("evidence")           # paused: no deadline, with the rest
+        out["first_tue"] = make_ticket("submitted")  # due Tue 24 13:00 (breached first)
+        out["evidence"] = make_ticket("evidence")  # paused: no deadline, with the rest
     with time_machine.travel(cst(2026, 11, 25, 11, 0), tick=False):
-        out["first_wed"] = make_ticket("submitted")         # due Wed 25 15:00
-        out["review_wed"] = make_ticket("review")           # due Fri 27 11:00
+        out["first_wed"] = make_ticket("submitted")  # due Wed 25 15:00
+        out["review_wed"] = make_ticket("review")  # due Fri 27 11:00
     return out
 
 
@@ -40,10 +39,11 @@ def test_queue_is_ordered_by_urgency_and_breached_filter_returns_breached_only(c
     with time_machine.travel(cst(2026, 11, 25, 12, 0), tick=False):
         items = client.get("/api/v1/tickets", headers=h).json["items"]
         breached = client.get("/api/v1/tickets?sla=breached", headers=h).json["items"]
-    with time_machine.travel(cst(2026, 11, 25, 14, 30), tick=False):   # first_wed passed 75 % at 14:00
+    with time_machine.travel(cst(2026, 11, 25, 14, 30), tick=False):  # first_wed passed 75 % at 14:00
         warning = client.get("/api/v1/tickets?sla=warning", headers=h).json["items"]
-    assert [i["ref"] for i in items] == [t[k].ref for k in
-                                         ("first_tue", "review_mon", "first_wed", "review_wed", "no_clock", "evidence")]
+    assert [i["ref"] for i in items] == [
+        t[k].ref for k in ("first_tue", "review_mon", "first_wed", "review_wed", "no_clock", "evidence")
+    ]
     assert [i["ref"] for i in breached] == [t["first_tue"].ref, t["review_mon"].ref]
     assert all(i["sla"]["status"] == "breached" for i in breached)
     assert [i["ref"] for i in warning] == [t["first_wed"].ref]
@@ -64,7 +64,7 @@ def test_cursor_with_equal_deadlines_and_creation_times(client, api, app):
         same = [make_ticket("submitted").ref for _ in range(5)] + [make_ticket("withdrawn").ref for _ in range(3)]
     h = api.headers(staff("agent"))
     seen, _pages = walk_pages(client, h, limit=3)
-    assert seen == same          # equal deadline and time: by id; then the ones without a clock
+    assert seen == same  # equal deadline and time: by id; then the ones without a clock
     assert client.get("/api/v1/tickets?cursor=WyJ4Il0", headers=h).status_code == 422
 
 
