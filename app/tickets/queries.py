@@ -113,7 +113,7 @@ def count_by_state(
         q = q.where(Ticket.assignee_id == assignee_id)
     elif unassigned:
         q = q.where(Ticket.assignee_id.is_(None))
-    return dict(db.session.execute(q))
+    return {state: n for state, n in db.session.execute(q)}  # noqa: C416 (Result rows are not pairs to dict())
 
 
 def timeline(ticket_id: int) -> list[TicketEvent]:
