@@ -75,7 +75,7 @@ class Config:
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = _int("SMTP_PORT", 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "refundesk@localhost")
-    # SLA policies and clock (parsed in app/workflow/sla.py; defaults there): overrides such as
+    # SLA policies and clock (parsed in app/sla/clock.py; defaults there): overrides such as
     # "review_decision=1d,duplicate_charge.payout=4h" (h/m business time, d = one working day).
     SLA_POLICY = os.environ.get("SLA_POLICY", "")
     SLA_WORK_HOURS = os.environ.get("SLA_WORK_HOURS", "1-5 09:00-18:00")  # ISO weekdays + intervals

@@ -4,6 +4,6 @@ from app.auth.models import ApiToken, User  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
 from app.payouts.models import Payout  # noqa: F401
+from app.sla.models import SlaRecord  # noqa: F401
 from app.tickets.models import Merchant, Message, Order, Ticket  # noqa: F401
 from app.workflow.models import TicketEvent  # noqa: F401
-from app.workflow.sla_models import SlaRecord  # noqa: F401

@@ -231,10 +231,10 @@ def main() -> None:
     from app.auth.models import User
     from app.dashboard.services import breached_now
     from app.extensions import db
+    from app.sla import sweep as sla_jobs
+    from app.sla.models import SlaRecord
     from app.tickets.models import Ticket
     from app.tickets.services import list_tickets
-    from app.workflow import sla_jobs
-    from app.workflow.sla_models import SlaRecord
 
     with app.app_context():
         db.create_all()

@@ -18,10 +18,10 @@ from app.auth.models import User
 from app.errors import Forbidden, Invalid
 from app.extensions import db
 from app.i18n import to_display_tz
+from app.sla.clock import get_calendar, metric_label
+from app.sla.models import DESK_METRICS, BusinessDate, SlaRecord
 from app.tickets.labels import KIND_LABELS
 from app.tickets.models import Merchant, Order, Ticket
-from app.workflow.sla import get_calendar, metric_label
-from app.workflow.sla_models import DESK_METRICS, BusinessDate, SlaRecord
 
 MAX_DAYS = 366
 DIMENSIONS = (("stage", _l("Stage")), ("kind", _l("Kind")), ("agent", _l("Agent")), ("merchant", _l("Merchant")))

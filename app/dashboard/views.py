@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from app.dashboard import services
 from app.dashboard.forms import BusinessDateForm, RemoveDateForm
 from app.i18n import to_display_tz
+from app.sla import clock as sla
 from app.types import utcnow
-from app.workflow import sla
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 

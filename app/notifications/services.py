@@ -19,7 +19,7 @@ _TICK = timedelta(microseconds=1)
 
 def next_business_moment(now: datetime) -> datetime:
     """`now` during working hours, else the next opening time of the desk's calendar."""
-    from app.workflow.sla import get_calendar
+    from app.sla.clock import get_calendar
 
     return get_calendar().add_business_time(now, _TICK) - _TICK
 

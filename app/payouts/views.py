@@ -12,12 +12,12 @@ from flask_login import current_user
 
 from app.auth.access import roles_required
 from app.errors import Invalid
-from app.payouts import incidents as incident_services
 from app.payouts import reports, services
 from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, RetryForm, ReturnForm, to_utc
 from app.payouts.reports import local_day
 from app.tickets.services import get_ticket
 from app.types import utcnow
+from app.workflow import incidents as incident_services
 from app.workflow.service import allowed_events
 
 bp = Blueprint("payouts", __name__, url_prefix="/finance")

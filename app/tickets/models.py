@@ -82,7 +82,7 @@ class Ticket(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[int] = mapped_column(default=0)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # SLA: deadlines of the current stage, stored on entry (see workflow/sla.py).
+    # SLA: deadlines of the current stage, stored on entry (see sla/clock.py).
     sla_metric: Mapped[str | None] = mapped_column(String(30))
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -6,12 +6,12 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
+from app.sla.clock import sla_status
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
 from app.workflow.labels import state_label
 from app.workflow.models import TicketEvent
 from app.workflow.service import allowed_events, refundable_balance
-from app.workflow.sla import sla_status
 
 
 def _iso(dt):

@@ -20,9 +20,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Conflict, Forbidden, Invalid, NotAllowed
 from app.extensions import db
+from app.sla import clock as sla
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
-from app.workflow import sla
 from app.workflow.events import record_event
 from app.workflow.machine import BY_TRIGGER, TRANSITIONS, Transition, fire
 

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 
 from app.extensions import db
+from app.sla.clock import metric_label
 from app.workflow.service import apply_event
-from app.workflow.sla import metric_label
 from tests.factories import make_ticket, make_user, staff
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -237,7 +237,7 @@ def test_only_one_order_of_a_duplicate_pair_is_refunded(db):
 
 
 def declare(types, starts, ends):
-    from app.payouts.incidents import declare_incident
+    from app.workflow.incidents import declare_incident
 
     return declare_incident(starts, ends, types, "充值通道故障", staff("manager"))
 
@@ -279,7 +279,7 @@ def test_incident_needs_product_types_and_a_manager(db):
         declare([], NOW, None)
     with pytest.raises(Invalid):
         declare(["recharge"], NOW, NOW - timedelta(minutes=1))
-    from app.payouts.incidents import declare_incident
+    from app.workflow.incidents import declare_incident
 
     with pytest.raises(Forbidden):
         declare_incident(NOW, None, ["recharge"], "x", staff("agent"))

@@ -18,13 +18,13 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from app.jobs import PERIODIC, register_periodic, run_in_app
+from app.sla import clock as sla
 from app.types import utcnow
-from app.workflow import sla
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOBS = (
-    ("sla_sweep", "app.workflow.sla_jobs.sweep_sla", "* * * * *"),
+    ("sla_sweep", "app.sla.sweep.sweep_sla", "* * * * *"),
     ("send_due_emails", "app.notifications.jobs.send_due_emails", "* * * * *"),
 )
 
@@ -110,7 +110,7 @@ def list_cmd() -> None:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.workflow.sla_models import BusinessDate
+    from app.sla.models import BusinessDate
 
     for row in db.session.scalars(select(BusinessDate).order_by(BusinessDate.day)):
         click.echo(f"{row.day} {row.kind} {row.note}")

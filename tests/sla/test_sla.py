@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.notifications.models import Notification
+from app.sla.clock import records_of, sla_status
+from app.sla.sweep import sweep_sla
 from app.workflow.service import apply_event
-from app.workflow.sla import records_of, sla_status
-from app.workflow.sla_jobs import sweep_sla
 from tests.factories import make_ticket, staff
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.notifications.models import Notification
+from app.sla import sweep as sla_jobs
 from app.tickets.models import Ticket
-from app.workflow import sla_jobs
 from tests.conftest import on_postgres
 from tests.factories import make_ticket, staff
 
@@ -89,7 +89,7 @@ def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", os.environ["REDIS_TEST_URL"])
     get_queue().empty()
     ids, managers = _seed()
-    jobs = [enqueue("app.workflow.sla_jobs.sweep_sla") for _ in range(2)]
+    jobs = [enqueue("app.sla.sweep.sweep_sla") for _ in range(2)]
     conn = redis_connection()
     assert Queue("default", connection=conn).count == 2
     with time_machine.travel(LATER, tick=False):

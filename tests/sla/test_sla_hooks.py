@@ -7,12 +7,12 @@ import threading
 from app import create_app
 from app.config import TestConfig
 from app.jobs import PERIODIC, schedule_periodic
-from app.workflow import sla_hooks
+from app.sla import hooks as sla_hooks
 
 
 def test_sweep_and_mail_jobs_are_in_the_periodic_table(app):
     names = {n: (path, cron) for n, path, cron in PERIODIC}
-    assert names["sla_sweep"] == ("app.workflow.sla_jobs.sweep_sla", "* * * * *")
+    assert names["sla_sweep"] == ("app.sla.sweep.sweep_sla", "* * * * *")
     assert names["send_due_emails"][0] == "app.notifications.jobs.send_due_emails"
     assert schedule_periodic() is None  # no Redis: nothing to schedule, sla_hooks sweeps in-process
 

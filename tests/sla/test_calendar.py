@@ -1,4 +1,4 @@
-"""Tests for app.workflow.calendar.BusinessCalendar.
+"""Tests for app.sla.calendar.BusinessCalendar.
 
 Expected values are worked out by hand in the comments. Default hours are
 Mon–Fri 09:00–18:00 Asia/Shanghai (UTC+8, no DST), so 09:00 CST = 01:00Z and
@@ -15,7 +15,7 @@ import chinese_calendar
 import holidays
 import pytest
 
-from app.workflow.calendar import CHINESE_CALENDAR_YEARS, BusinessCalendar
+from app.sla.calendar import CHINESE_CALENDAR_YEARS, BusinessCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)

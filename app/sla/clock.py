@@ -9,7 +9,7 @@ Metrics (business time on the desk's calendar, configurable per ticket kind):
 "1d" is one working day of the calendar (9h with the default Mon–Fri 09:00–18:00).
 
 Breach and warning are always computed from the stored times and now (`sla_status`); the
-sweep (sla_jobs.py) only marks them once for notifications and escalation.
+sweep (sla/sweep.py) only marks them once for notifications and escalation.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.workflow.calendar import BusinessCalendar
-from app.workflow.sla_models import DESK_METRICS, EVIDENCE_WINDOW, BusinessDate, SlaRecord
+from app.sla.calendar import BusinessCalendar
+from app.sla.models import DESK_METRICS, EVIDENCE_WINDOW, BusinessDate, SlaRecord
 
 DEFAULT_TARGETS = {"first_response": "4h", "review_decision": "2d", "payout": "1d"}
 STATE_METRIC = {"submitted": "first_response", "review": "review_decision", "finance": "payout"}

@@ -23,10 +23,10 @@ from app.errors import DomainError
 from app.extensions import db
 from app.i18n import local_time
 from app.notifications.services import notify
+from app.sla.clock import metric_label
+from app.sla.models import EVIDENCE_WINDOW, SlaRecord
 from app.tickets.models import Ticket
 from app.types import utcnow
-from app.workflow.sla import metric_label
-from app.workflow.sla_models import EVIDENCE_WINDOW, SlaRecord
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -1,0 +1,1 @@
+"""SLA: the business calendar, the clock over stored deadlines, the periodic sweep, CLI and admin views."""
