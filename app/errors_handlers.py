@@ -24,7 +24,12 @@ HTTP_CODES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+    """API paths, clients asking for JSON, and bearer-token clients (e.g. following an evidence download_url)."""
+    return (
+        request.path.startswith("/api/")
+        or request.accept_mimetypes.best == "application/json"
+        or request.headers.get("Authorization", "").lower().startswith("bearer")
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

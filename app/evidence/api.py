@@ -8,7 +8,9 @@ from app.auth.tokens import api_user, token_required
 from app.evidence import services
 from app.evidence.serializers import evidence_json, item_json
 from app.evidence.uploads import stream_uploads
+from app.tickets import visibility
 from app.tickets.services import get_ticket
+from app.tickets.visibility import viewer_of
 
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1")
 
@@ -61,7 +63,8 @@ def list_evidence(ref: str):
         404: {description: no such ticket (or not yours), content: {application/json: {schema: Error}}}
     """
     ticket = get_ticket(ref, api_user())
+    files = visibility.evidence(services.evidence_for(ticket), viewer_of(api_user()))
     return {
         "items": [item_json(i) for i in services.requested_items(ticket)],
-        "evidence": [evidence_json(e) for e in services.evidence_for(ticket)],
+        "evidence": [evidence_json(e) for e in files],
     }

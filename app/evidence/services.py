@@ -287,9 +287,15 @@ def evidence_for(ticket: Ticket) -> list[Evidence]:
 
 
 def get_evidence(evidence_id: int, user) -> Evidence:
-    """Evidence `evidence_id` if `user` may see its ticket; anything else is not found."""
+    """Evidence `evidence_id` if `user` may see its ticket and the file (`visibility`); else not found."""
+    from app.tickets import visibility
+
     ev = db.session.get(Evidence, evidence_id)
-    if ev is None or not may_see(db.session.get(Ticket, ev.ticket_id), user):
+    if (
+        ev is None
+        or not may_see(db.session.get(Ticket, ev.ticket_id), user)
+        or not visibility.file_visible(visibility.viewer_of(user), ev)
+    ):
         raise NotFound(str(_l("No such file.")))
     return ev
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.auth.tokens import request_user, token_or_login_required
 from app.errors import DomainError
 from app.evidence import services
 from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm, safe_next
@@ -49,27 +50,27 @@ stream_uploads(bp, "evidence.upload")
 
 
 @bp.get("/evidence/<int:evidence_id>/file")
-@login_required
+@token_or_login_required
 def download(evidence_id: int):
     """The original file, as an attachment (kept for the record with its hash)."""
-    ev = services.get_evidence(evidence_id, current_user)
+    ev = services.get_evidence(evidence_id, request_user())
     return _send(ev.storage_key, ev.mime, ev.filename)
 
 
 @bp.get("/evidence/<int:evidence_id>/clean")
-@login_required
+@token_or_login_required
 def clean_copy(evidence_id: int):
     """Images: the copy without metadata (EXIF/GPS), as an attachment."""
-    ev = services.get_evidence(evidence_id, current_user)
+    ev = services.get_evidence(evidence_id, request_user())
     if not ev.safe_key:
         abort(404)
     return _send(ev.safe_key, ev.safe_mime, ev.filename)
 
 
 @bp.get("/evidence/<int:evidence_id>/thumb")
-@login_required
+@token_or_login_required
 def thumbnail(evidence_id: int):
-    ev = services.get_evidence(evidence_id, current_user)
+    ev = services.get_evidence(evidence_id, request_user())
     if not ev.thumb_key:
         abort(404)
     return _send(ev.thumb_key, "image/webp", "thumb.webp", inline=True)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import local_time, money
+from app.tickets import visibility
 from app.tickets.labels import CHANNEL_LABELS
 
 # The main line as the customer sees it: 提交 → 补充材料 → 审核 → 财务处理 → 已到账
@@ -178,8 +179,11 @@ def _needs(ticket, events) -> tuple[list[str], str | None]:
     return [], None
 
 
-def build(ticket, events, allowed: list[str], now: datetime) -> Progress:
-    """The tracker for `ticket`; `allowed` are the viewer's allowed events (empty on the public link)."""
+def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.Viewer = "public") -> Progress:
+    """The tracker for `ticket`; `allowed` are the viewer's allowed events (empty on the public link).
+
+    What the page may say (reasons, the fast-track rule) is decided by `visibility` for `viewer`.
+    """
     entered = _entered(events)
     p = Progress(
         steps=_steps(ticket.state, events, entered), now_text=_now_text(ticket), expected_text=_expected_text(ticket)
@@ -188,9 +192,12 @@ def build(ticket, events, allowed: list[str], now: datetime) -> Progress:
     p.needs_open = ticket.state == "evidence"
     if ticket.state in ENDINGS:
         p.ending, p.ending_title = ticket.state, str(ENDING_TITLES[ticket.state])
-        p.ending_reason, p.ending_at = ticket.closed_reason, ticket.state_changed_at
+        p.ending_reason, p.ending_at = visibility.ending_reason(events, viewer), ticket.state_changed_at
     if "appeal" in allowed and ticket.rejected_at:
         p.appeal_until = ticket.rejected_at + timedelta(days=current_app.config["APPEAL_WINDOW_DAYS"])
-    if ticket.fast_track_rule:
-        p.fast_track_text = _("Decided automatically by a fast-track rule, without waiting for review.")
+    decided = visibility.fast_track(ticket, viewer)
+    if decided is not None:
+        p.fast_track_text = decided.explanation or _(
+            "Decided automatically by a fast-track rule, without waiting for review."
+        )
     return p

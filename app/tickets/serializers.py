@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.sla.clock import sla_status
+from app.tickets import visibility
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
 from app.workflow.labels import state_label
@@ -56,6 +57,7 @@ def tracker_url(ticket: Ticket) -> str:
 
 def ticket_json(ticket: Ticket, user, *, with_timeline: bool = True) -> dict:
     now = utcnow()
+    viewer = visibility.viewer_of(user)
     body = {
         "ref": ticket.ref,
         "kind": ticket.kind,
@@ -76,7 +78,7 @@ def ticket_json(ticket: Ticket, user, *, with_timeline: bool = True) -> dict:
         from app.evidence.services import evidence_for, requested_items
 
         body["evidence_items"] = [item_json(i) for i in requested_items(ticket)]
-        body["evidence"] = [evidence_json(e) for e in evidence_for(ticket)]
+        body["evidence"] = [evidence_json(e) for e in visibility.evidence(evidence_for(ticket), viewer)]
         body["timeline"] = [
             {
                 "event": e.event,
@@ -84,8 +86,8 @@ def ticket_json(ticket: Ticket, user, *, with_timeline: bool = True) -> dict:
                 "to_state": e.to_state,
                 "actor_role": e.actor_role,
                 "reason": e.reason,
-                "at": _iso(e.created_at),
+                "at": _iso(e.at),
             }
-            for e in timeline(ticket)
+            for e in visibility.timeline(ticket, timeline(ticket), viewer)
         ]
     return body

@@ -12,7 +12,7 @@ from app.auth.access import roles_required
 from app.auth.models import STAFF_ROLES
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
-from app.tickets import progress, queries, services
+from app.tickets import progress, queries, services, visibility
 from app.tickets.forms import (
     EVENT_FIELDS,
     AssignForm,
@@ -178,8 +178,8 @@ def tracker(token: str):
         event_forms={},
         EVENT_FIELDS=EVENT_FIELDS,
         stray_form=None,
-        progress=progress.build(ticket, events, [], utcnow()),
-        messages=queries.messages(ticket.id, include_internal=False),
+        progress=progress.build(ticket, events, [], utcnow(), "public"),
+        messages=visibility.messages(ticket, "public"),
     )
 
 
@@ -282,6 +282,7 @@ def _render_ticket(
     status: int = 200,
 ):
     now = utcnow()
+    viewer = visibility.viewer_of(current_user)
     allowed = allowed_events(ticket, current_user, now)
     events = queries.timeline(ticket.id)
     forms = _event_forms(ticket, allowed, event_form)
@@ -301,8 +302,8 @@ def _render_ticket(
         return render_template(
             "tickets/tracker.html",
             public=False,
-            progress=progress.build(ticket, events, allowed, now),
-            messages=queries.messages(ticket.id, include_internal=False),
+            progress=progress.build(ticket, events, allowed, now, viewer),
+            messages=visibility.messages(ticket, viewer),
             **ctx,
         ), status
     if assign_form is None:
@@ -314,11 +315,11 @@ def _render_ticket(
         order=ticket.order,
         refundable=refundable_balance(ticket.order),
         history=queries.customer_history(ticket.customer_id, now),
-        messages=queries.messages(ticket.id, include_internal=True),
+        messages=visibility.messages(ticket, viewer),
         assign_form=assign_form,
         can_write=current_user.role in WRITERS,
         can_assign=current_user.role in ("agent", "manager"),
-        progress=progress.build(ticket, events, [], now),
+        progress=progress.build(ticket, events, [], now, viewer),
         DELIVERY_LABELS=progress.DELIVERY_LABELS,
         **ctx,
     ), status
