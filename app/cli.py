@@ -30,7 +30,12 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_cmd() -> None:
         """Demo merchants, customers, orders of every product type and tickets in every state."""
+        from flask import current_app
+
         from app.seed import seed_demo
+
+        if current_app.config.get("ENV_NAME") == "production":  # demo staff accounts share a public password
+            raise click.ClickException("seed-demo refuses to run in production (REFUNDESK_ENV=production).")
 
         logins = seed_demo()
         if logins is None:

@@ -111,6 +111,8 @@ class ProductionConfig(Config):
     def check(cls) -> None:
         if not os.environ.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set outside development")
+        if not cls.PUBLIC_BASE_URL:  # links in e-mails and API answers are never built from Host
+            raise RuntimeError("PUBLIC_BASE_URL must be set outside development (e.g. https://desk.example.com)")
 
 
 def config_from_env() -> type[Config]:

@@ -49,3 +49,10 @@ def test_seed_demo_covers_every_state_and_product_once(runner, app, db):
     assert again.exit_code == 0 and "exists already" in again.output
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == tickets
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_seed_demo_refuses_in_production(runner, app, db):
+    app.config["ENV_NAME"] = "production"
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "production" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

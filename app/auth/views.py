@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -15,6 +13,7 @@ from app.auth.models import User
 from app.auth.services import authenticate, register_customer
 from app.errors import DomainError
 from app.extensions import db, limiter, login
+from app.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 login.login_view = "auth.login_page"
@@ -40,10 +39,7 @@ def home_for(user: User) -> str:
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or urlsplit(target).netloc:
-        return default
-    return target
+    return safe_next(request.args.get("next"), default) or default
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -8,13 +8,6 @@ from wtforms import FileField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
-def safe_next(value: str | None) -> str | None:
-    """A same-site path to go back to, or None (no open redirects)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return None
-
-
 class EvidenceUploadForm(FlaskForm):
     file = FileField(_l("File"), validators=[DataRequired(message=_l("Choose a file to upload."))])
     item = HiddenField(validators=[Optional(), Length(max=64)])

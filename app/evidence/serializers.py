@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from marshmallow import Schema, fields
 
 from app.evidence.items import item_label
 from app.evidence.models import Evidence, EvidenceRequestItem
+from app.urls import public_url
 
 
 def _iso(dt):
@@ -25,8 +25,8 @@ def evidence_json(ev: Evidence) -> dict:
         "sha256": ev.sha256,
         "note": ev.note,
         "created_at": _iso(ev.created_at),
-        "download_url": url_for("evidence.download", evidence_id=ev.id, _external=True),
-        "thumbnail_url": url_for("evidence.thumbnail", evidence_id=ev.id, _external=True) if ev.thumb_key else None,
+        "download_url": public_url("evidence.download", evidence_id=ev.id),
+        "thumbnail_url": public_url("evidence.thumbnail", evidence_id=ev.id) if ev.thumb_key else None,
         "ocr": {"status": ev.ocr_status, "facts": ev.facts, "match": ev.match},
     }
 

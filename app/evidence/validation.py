@@ -2,8 +2,8 @@
 
 Detection uses libmagic (python-magic) when the shared library loads, otherwise
 puremagic; either way the detected type is then *verified* by a format-specific check
-(Pillow open+verify for images, header/trailer for PDF, container header for video, a
-strict decode for text), and any file that is also a zip archive is refused — this is
+(Pillow open+verify for images, the container structure for PDF, MP4 and WebM — see
+containers.py — and a strict decode for text), and any file that is also a zip archive is refused — this is
 what catches polyglots such as a PNG or PDF with a zip appended. The file name is never
 consulted. Pure module: no Flask app, no database.
 """
@@ -24,7 +24,7 @@ import puremagic
 from flask_babel import lazy_gettext as _l
 
 from app.errors import EvidenceRejected, TooLarge
-from app.evidence import images
+from app.evidence import containers, images
 
 try:  # libmagic is the most thorough detector; fall back to pure-Python puremagic.
     import magic as _magic
@@ -144,18 +144,16 @@ def _verify_binary(path: str, detected: DetectedType, size: int) -> None:
     if detected.kind == "image":
         images.verify_image(path, _PILLOW_FORMAT[detected.mime])
         return
-    with open(path, "rb") as f:
-        head = f.read(64)
-        f.seek(max(0, size - 1024))
-        tail = f.read()
-    if detected.kind == "pdf":
-        if not head.startswith(b"%PDF-") or b"%%EOF" not in tail:
-            raise EvidenceRejected(_l("The PDF file is damaged or not a real PDF."))
-    elif detected.mime == "video/mp4":
-        if head[4:8] != b"ftyp":
-            raise EvidenceRejected(_l("The video file is damaged or not a real MP4."))
-    elif detected.mime == "video/webm" and (not head.startswith(b"\x1a\x45\xdf\xa3") or b"webm" not in head):
-        raise EvidenceRejected(_l("The video file is damaged or not a real WebM."))
+    check, message = {
+        "application/pdf": (containers.check_pdf, _l("The PDF file is damaged or not a real PDF.")),
+        "video/mp4": (containers.check_mp4, _l("The video file is damaged or not a real MP4.")),
+        "video/webm": (containers.check_webm, _l("The video file is damaged or not a real WebM.")),
+    }[detected.mime]
+    try:
+        check(path)
+    except containers.ContainerError as exc:
+        log.info("%s refused: %s", detected.mime, exc)
+        raise EvidenceRejected(message) from exc
 
 
 def _verify_text(path: str, named_text: bool) -> None:

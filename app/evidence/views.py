@@ -11,10 +11,11 @@ from flask_login import current_user, login_required
 from app.auth.tokens import request_user, token_or_login_required
 from app.errors import DomainError
 from app.evidence import services
-from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm, safe_next
+from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm
 from app.evidence.uploads import stream_uploads
 from app.evidence.validation import _BINARY, TEXT
 from app.tickets.services import get_ticket
+from app.urls import safe_next
 
 bp = Blueprint("evidence", __name__)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
@@ -10,6 +9,7 @@ from app.sla.clock import sla_status
 from app.tickets import visibility
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
+from app.urls import public_url
 from app.workflow.labels import state_label
 from app.workflow.models import TicketEvent
 from app.workflow.service import allowed_events, refundable_balance
@@ -52,7 +52,7 @@ def timeline(ticket: Ticket) -> list[TicketEvent]:
 
 
 def tracker_url(ticket: Ticket) -> str:
-    return url_for("tickets.tracker", token=ticket.tracker_token, _external=True)
+    return public_url("tickets.tracker", token=ticket.tracker_token)
 
 
 def ticket_json(ticket: Ticket, user, *, with_timeline: bool = True) -> dict:

@@ -25,6 +25,7 @@ from app.tickets.forms import (
 )
 from app.tickets.models import KINDS
 from app.types import utcnow
+from app.urls import safe_next
 from app.workflow.labels import event_label
 from app.workflow.machine import OPEN_STATES
 from app.workflow.service import allowed_events, apply_event, refundable_balance
@@ -247,7 +248,7 @@ def assign(ref: str):
         ),
         "success",
     )
-    if back.startswith("/queue"):
+    if (safe_next(back) or "").startswith("/queue"):
         return redirect(back)
     return redirect(url_for("tickets.detail", ref=ticket.ref))
 

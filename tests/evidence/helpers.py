@@ -57,25 +57,32 @@ def fake_macho() -> bytes:
     return b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + b"\x00" * 100
 
 
-def mp4_bytes() -> bytes:
-    return (
-        struct.pack(">I", 24)
-        + b"ftypisom"
-        + b"\x00\x00\x02\x00isomiso2"
-        + struct.pack(">I", 8)
-        + b"free"
-        + struct.pack(">I", 8)
-        + b"mdat"
-    )
+def _box(kind: bytes, data: bytes = b"") -> bytes:
+    return struct.pack(">I", 8 + len(data)) + kind + data
+
+
+def mp4_bytes(media: bytes = b"") -> bytes:
+    """A tiny ISO BMFF file with the boxes a real MP4 has: ftyp, moov (mvhd), mdat (carrying *media*)."""
+    mvhd = _box(b"mvhd", b"\x00" * 100)
+    return _box(b"ftyp", b"isom\x00\x00\x02\x00isomiso2") + _box(b"moov", mvhd) + _box(b"free") + _box(b"mdat", media)
+
+
+def _ebml(ident: str, data: bytes) -> bytes:
+    size = bytes([0x80 | len(data)]) if len(data) < 127 else (0x01 << 56 | len(data)).to_bytes(8, "big")
+    return bytes.fromhex(ident) + size + data
+
+
+def webm_bytes(doctype: bytes = b"webm") -> bytes:
+    """A tiny WebM: EBML header (DocType webm), then a Segment with Info, Tracks and one Cluster."""
+    header = _ebml("1A45DFA3", _ebml("4286", b"\x01") + _ebml("4282", doctype) + _ebml("4287", b"\x04"))
+    info = _ebml("1549A966", _ebml("2AD7B1", (1_000_000).to_bytes(3, "big")))
+    tracks = _ebml("1654AE6B", _ebml("AE", _ebml("D7", b"\x01") + _ebml("86", b"V_VP8")))
+    cluster = _ebml("1F43B675", _ebml("E7", b"\x00") + _ebml("A3", b"\x81\x00\x00\x80" + b"\x00" * 16))
+    return header + _ebml("18538067", info + tracks + cluster)
 
 
 def m4a_bytes() -> bytes:
     return struct.pack(">I", 24) + b"ftypM4A " + b"\x00\x00\x02\x00M4A isom" + struct.pack(">I", 8) + b"mdat"
-
-
-def webm_bytes() -> bytes:
-    header = bytes.fromhex("1A45DFA39F4286810142F7810142F2810442F381084282847765626D4287810442858102")
-    return header + bytes.fromhex("18538067") + b"\x01" + b"\x00" * 40
 
 
 def pdf_with_text(text: str) -> bytes:

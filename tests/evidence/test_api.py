@@ -188,7 +188,7 @@ def test_openapi_documents_the_upload(client, app):
 def test_upload_over_the_stream_cap_stops_while_parsing_and_nothing_stored(client, api, app, stored):
     app.config.update(EVIDENCE_MAX_FILE_BYTES=1000, EVIDENCE_MAX_VIDEO_BYTES=2000)
     ticket = make_ticket()
-    resp = post(client, api, ticket, ticket.customer, mp4_bytes() + b"\0" * 5000, "clip.mp4", "video/mp4")
+    resp = post(client, api, ticket, ticket.customer, mp4_bytes(b"\0" * 5000), "clip.mp4", "video/mp4")
     assert resp.status_code == 413 and resp.json["error"]["code"] == "too_large"
     assert stored.nothing()
 
@@ -221,7 +221,7 @@ def test_a_file_larger_than_the_parse_buffer_streams_through(client, api, app, s
     from app.evidence.uploads import PARSE_BUFFER
 
     ticket = make_ticket()
-    data = mp4_bytes() + os.urandom(3 * PARSE_BUFFER + 123)
+    data = mp4_bytes(os.urandom(3 * PARSE_BUFFER + 123))
     resp = post(client, api, ticket, ticket.customer, data, "clip.mp4", "video/mp4")
     assert resp.status_code == 201, resp.json
     assert resp.json["size"] == len(data)
