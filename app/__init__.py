@@ -50,6 +50,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     register_security_headers(app)
     register_template_helpers(app)
+    from app.auth.permissions import register_template_helpers as register_permission_helpers
+
+    register_permission_helpers(app)
 
     from app.cli import register_cli
 

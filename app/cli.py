@@ -7,7 +7,7 @@ import sys
 import click
 from flask import Flask
 
-from app.auth.models import ROLES
+from app.auth.permissions import ROLES
 from app.errors import DomainError
 
 

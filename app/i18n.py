@@ -9,6 +9,8 @@ from flask import Flask, current_app, has_request_context, request, session, url
 from flask_babel import format_datetime
 from flask_login import current_user
 
+from app.auth.permissions import can
+
 SUPPORTED = {"zh": "zh_Hans_CN", "zh_Hans_CN": "zh_Hans_CN", "en": "en"}
 
 
@@ -54,7 +56,7 @@ def remember_locale() -> None:
 
     refresh()  # choose the language per request, even where one app context spans several
     lang = request.args.get("lang")
-    if lang in SUPPORTED and getattr(current_user, "is_authenticated", False) and current_user.role != "platform":
+    if lang in SUPPORTED and can(current_user, "web_pages"):
         from app.auth.services import set_locale
 
         set_locale(current_user, SUPPORTED[lang])

@@ -13,9 +13,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.types import UTCDateTime, utcnow
 
-ROLES = ("customer", "agent", "finance", "manager", "admin", "platform")
-STAFF_ROLES = frozenset({"agent", "finance", "manager", "admin"})
-
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
@@ -41,10 +38,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_flag
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
     @property
     def display_name(self) -> str:

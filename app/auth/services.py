@@ -8,7 +8,8 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.auth.models import ROLES, ApiToken, User, hash_token
+from app.auth.models import ApiToken, User, hash_token
+from app.auth.permissions import ROLES
 from app.errors import Conflict, Invalid, Unauthorized
 from app.extensions import db
 from app.types import utcnow

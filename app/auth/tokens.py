@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar
 
 from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.auth.permissions import PERMISSIONS, can
 from app.auth.services import user_for_token
 from app.errors import Forbidden, Unauthorized
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def api_user():
     return g.api_user
 
 
-def token_required(*roles: str):
-    """Require `Authorization: Bearer <token>`; with roles given, the user's role must be one."""
+def token_required(permission: str | None = None) -> Callable[[F], F]:
+    """Require `Authorization: Bearer <token>` (else 401); with a permission given, the user must
+    have it (else 403). Both answer the API's JSON error."""
+    if permission is not None and permission not in PERMISSIONS:
+        raise KeyError(permission)
 
-    def decorator(view):
+    def decorator(view: F) -> F:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized(str(_l("Send an Authorization: Bearer <token> header.")))
             g.api_user = user_for_token(token.strip())
-            if roles and g.api_user.role not in roles:
+            if permission is not None and not can(g.api_user, permission):
                 raise Forbidden(str(_l("Your role may not do this.")))
             return view(*args, **kwargs)
 
-        return wrapped
+        return wrapped  # type: ignore[return-value]
 
     return decorator
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth.forms import LoginForm, RegisterForm
 from app.auth.models import User
+from app.auth.permissions import can
 from app.auth.services import authenticate, register_customer
 from app.errors import DomainError
 from app.extensions import db, limiter, login
@@ -22,19 +23,20 @@ login.localize_callback = str  # the lazy message is translated when flashed
 login.login_message_category = "info"
 
 
+LANDING = (("pay", "payouts.queue"), ("queue", "tickets.queue"))  # first permission the user has wins
+
+
 @login.user_loader
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
 
 
 def home_for(user: User) -> str:
-    """Where a user lands after logging in: customers their orders, staff their desk."""
-    if user.role in ("agent", "manager", "admin"):
-        return url_for("tickets.queue")
-    if user.role == "finance":
-        from app.tickets.views import finance_desk_url
-
-        return finance_desk_url()
+    """Where a user lands after logging in: finance the desk they pay from, other staff the queue,
+    everyone else the start page (customers see their orders there)."""
+    for permission, endpoint in LANDING:
+        if can(user, permission):
+            return url_for(endpoint)
     return url_for("tickets.home")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.auth.permissions import can
 from app.errors import Forbidden, Invalid
 from app.extensions import db
 from app.i18n import to_display_tz
@@ -28,12 +29,12 @@ DIMENSIONS = (("stage", _l("Stage")), ("kind", _l("Kind")), ("agent", _l("Agent"
 
 
 def require_manager(user) -> None:
-    if getattr(user, "role", None) != "manager":
+    if not can(user, "sla_dashboard"):
         raise Forbidden(str(_l("Managers only.")))
 
 
 def require_calendar_admin(user) -> None:
-    if getattr(user, "role", None) not in ("admin", "manager"):
+    if not can(user, "calendar_admin"):
         raise Forbidden(str(_l("Admins and managers only.")))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from app.auth.models import STAFF_ROLES
+from app.auth.permissions import can
 from app.evidence import services
 from app.evidence.checklists import checklist_for
 from app.evidence.items import item_hint, item_label
@@ -54,7 +54,7 @@ def tracker_items(ticket, user) -> dict:
     """Requested items of the current round, each with its files and answer; upload allowed?"""
     files = services.files_by_item(ticket)
     rows = [TrackerItem(i, item_label(i), item_hint(i), files.get(i.id, [])) for i in services.requested_items(ticket)]
-    customer_side = user is not None and user.role not in STAFF_ROLES
+    customer_side = user is not None and not can(user, "staff")
     own = (
         [e for e in services.evidence_for(ticket) if not e.is_staff and e.request_item_id is None]
         if customer_side and services.may_see(ticket, user)
@@ -96,7 +96,7 @@ def agent_panel(ticket, user) -> dict:
                 str(OCR_STATUS_TEXT.get(ev.ocr_status, ev.ocr_status)),
             )
         )
-    staff = user is not None and user.role in STAFF_ROLES
+    staff = can(user, "staff")
     return {
         "rows": rows,
         "ocr_available": ocr_available(),

@@ -33,7 +33,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.auth.models import STAFF_ROLES
+from app.auth.permissions import can
 from app.errors import EvidenceRejected, Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
 from app.evidence.items import current_items, find_item
 from app.evidence.models import Evidence, EvidenceRequestItem
@@ -84,11 +84,11 @@ def _uploads_as_staff(ticket: Ticket, user) -> bool:
     """True for staff uploads, False for customer-side ones; raises when `user` may not upload."""
     if user is None:
         raise Unauthorized(str(_l("Log in to upload evidence.")))
-    if user.role == "customer" and ticket.customer_id != user.id:
+    if not may_see(ticket, user):
         raise NotFound(str(_l("No such ticket.")))
-    if user.role in STAFF_ROLES:
+    if can(user, "staff"):
         return True
-    if user.role not in ("customer", "platform"):
+    if not can(user, "customer_evidence"):
         raise Forbidden(str(_l("Your role may not do this.")))
     if ticket.state not in CUSTOMER_UPLOAD_STATES and utcnow() > ticket.created_at + SUBMISSION_GRACE:
         raise NotAllowed(str(_l("This ticket is closed and takes no more evidence.")))
@@ -107,9 +107,9 @@ def may_upload(ticket: Ticket, user) -> bool:
 def may_see(ticket: Ticket, user) -> bool:
     if user is None:
         return False
-    if user.role == "customer":
-        return ticket.customer_id == user.id
-    return user.role in STAFF_ROLES or user.role == "platform"
+    if can(user, "see_any_ticket"):
+        return True
+    return can(user, "own_tickets") and ticket.customer_id == user.id
 
 
 # --- attach ---------------------------------------------------------------------------

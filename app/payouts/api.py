@@ -54,7 +54,7 @@ def payout_json(payout: Payout) -> dict:
 
 
 @bp.post("/tickets/<ref>/payout")
-@token_required("finance")
+@token_required("pay")
 def pay(ref: str):
     """Pay an approved ticket. Every call (double clicks, retries) returns the ticket's one payout.
     ---
@@ -79,7 +79,7 @@ def pay(ref: str):
 
 
 @bp.get("/tickets/<ref>/payout")
-@token_required("finance", "manager")
+@token_required("finance_desk")
 def show(ref: str):
     """The ticket's payout (404 when there is none).
     ---

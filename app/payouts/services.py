@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.auth.permissions import can
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.jobs import enqueue
@@ -37,7 +38,6 @@ from app.workflow.service import EventContext, allowed_events, apply_event
 
 log = logging.getLogger(__name__)
 
-DESK_ROLES = ("finance", "manager")
 ACTIVE = ("pending", "processing", "succeeded")
 
 
@@ -65,7 +65,7 @@ def _lock_ticket(ticket_id: int) -> tuple[str, int]:
 
 
 def _require_finance(actor: User | None) -> None:
-    if actor is not None and actor.role != "finance":
+    if actor is not None and not can(actor, "pay"):
         raise Forbidden(str(_l("Only finance pays refunds.")))
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.auth.access import roles_required
+from app.auth.permissions import permission_required
 from app.errors import Invalid
 from app.payouts import reports, services
 from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, RetryForm, ReturnForm, to_utc
@@ -32,7 +32,7 @@ def _form_error(form) -> None:
 
 
 @bp.get("/")
-@roles_required(*services.DESK_ROLES)
+@permission_required("finance_desk")
 def queue():
     rows = reports.queue_rows()
     return render_template(
@@ -46,7 +46,7 @@ def queue():
 
 
 @bp.post("/tickets/<ref>/pay")
-@roles_required("finance")
+@permission_required("pay")
 def pay(ref: str):
     form = PayForm()
     if not form.validate_on_submit():
@@ -57,7 +57,7 @@ def pay(ref: str):
 
 
 @bp.post("/payouts/<int:payout_id>/retry")
-@roles_required("finance")
+@permission_required("pay")
 def retry(payout_id: int):
     form = RetryForm()
     if not form.validate_on_submit():
@@ -68,7 +68,7 @@ def retry(payout_id: int):
 
 
 @bp.post("/tickets/<ref>/return")
-@roles_required("finance")
+@permission_required("pay")
 def return_to_review(ref: str):
     form = ReturnForm()
     if not form.validate_on_submit():
@@ -79,7 +79,7 @@ def return_to_review(ref: str):
 
 
 @bp.get("/reports")
-@roles_required(*services.DESK_ROLES)
+@permission_required("finance_desk")
 def report():
     form = ReportRangeForm(request.args)
     start, end = form.range(local_day(utcnow()))
@@ -94,7 +94,7 @@ def report():
 
 
 @bp.get("/reports.csv")
-@roles_required(*services.DESK_ROLES)
+@permission_required("finance_desk")
 def export_csv():
     start, end = ReportRangeForm(request.args).range(local_day(utcnow()))
     name = f"payouts-{start:%Y%m%d}-{end:%Y%m%d}.csv"
@@ -106,7 +106,7 @@ def export_csv():
 
 
 @bp.route("/incidents", methods=["GET", "POST"])
-@roles_required(*incident_services.INCIDENT_ROLES)
+@permission_required("incidents")
 def incidents():
     form = IncidentForm()
     if form.validate_on_submit():
@@ -126,7 +126,7 @@ def incidents():
 
 
 @bp.post("/incidents/<int:incident_id>/end")
-@roles_required(*incident_services.INCIDENT_ROLES)
+@permission_required("incidents")
 def end_incident(incident_id: int):
     form = EndIncidentForm()
     if not form.validate_on_submit():

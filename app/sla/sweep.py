@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.auth.models import User
+from app.auth.permissions import roles_with
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import local_time
@@ -59,7 +60,8 @@ def _claim(mark: str, threshold: str, now: datetime, *, evidence: bool) -> list:
 
 
 def _managers() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == "manager", User.is_active_flag.is_(True))))
+    alerted = User.role.in_(roles_with("sla_alerts"))
+    return list(db.session.scalars(select(User).where(alerted, User.is_active_flag.is_(True))))
 
 
 def _tickets(ids) -> dict[int, Ticket]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from app.api_support import build_spec, load_args, load_json
-from app.auth.models import STAFF_ROLES
 from app.auth.tokens import api_user, token_required
 from app.tickets import schemas, services
 from app.tickets.serializers import order_json, ticket_json
@@ -15,7 +14,7 @@ bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/orders")
-@token_required("platform", "admin")
+@token_required("create_order")
 def create_order():
     """Create an order as the platform reports it.
     ---
@@ -33,7 +32,7 @@ def create_order():
 
 
 @bp.post("/tickets")
-@token_required("customer", "platform")
+@token_required("file_ticket")
 def create_ticket():
     """File a complaint/refund ticket on an order.
     ---
@@ -104,7 +103,7 @@ def fire_event(ref: str):
 
 
 @bp.get("/tickets")
-@token_required(*STAFF_ROLES)
+@token_required("queue")
 def list_tickets():
     """The staff queue, keyset-paginated.
     ---

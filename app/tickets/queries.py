@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.auth.permissions import roles_with
 from app.extensions import db
 from app.tickets.models import Message, Order, Ticket
 from app.types import utcnow
@@ -147,6 +148,8 @@ def assignable_staff() -> list[User]:
     """Agents and managers a ticket can be assigned to."""
     return list(
         db.session.scalars(
-            select(User).where(User.role.in_(("agent", "manager")), User.is_active_flag.is_(True)).order_by(User.email)
+            select(User)
+            .where(User.role.in_(roles_with("assignable")), User.is_active_flag.is_(True))
+            .order_by(User.email)
         )
     )

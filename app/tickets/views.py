@@ -8,8 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.access import roles_required
-from app.auth.models import STAFF_ROLES
+from app.auth.permissions import can, permission_required
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.tickets import progress, queries, services, visibility
@@ -33,7 +32,6 @@ from app.workflow.service import allowed_events, apply_event, refundable_balance
 bp = Blueprint("tickets", __name__)
 
 FORM_ERRORS = (Invalid, Conflict, NotAllowed, Forbidden)  # shown on the form again, nothing saved
-WRITERS = ("agent", "manager", "admin")  # staff who reply and write notes
 FIELD_OF = {
     "requested_amount_cents": "amount",
     "amount_cents": "amount",
@@ -52,29 +50,10 @@ def finance_desk_url() -> str:
     return url_for("tickets.queue", state="finance")
 
 
-def _nav_links() -> list[tuple[str, str]]:
-    """The header's links for the current user's role."""
-    if not current_user.is_authenticated:
-        return []
-    role, links = current_user.role, []
-    if role == "customer":
-        links = [(_("My orders"), url_for("tickets.my_orders")), (_("My requests"), url_for("tickets.my_tickets"))]
-    if role in ("agent", "manager", "admin"):
-        links.append((_("Queue"), url_for("tickets.queue")))
-    if role in ("finance", "manager", "admin"):
-        links.append((_("Finance desk"), finance_desk_url()))
-    if role in ("manager", "admin") and "dashboard.index" in current_app.view_functions:
-        links.append((_("Dashboard"), url_for("dashboard.index")))
-    if role != "platform" and "notifications.index" in current_app.view_functions:
-        links.append((_("Notifications"), url_for("notifications.index")))
-    return links
-
-
 @bp.app_context_processor
 def navigation():
     return {
         "finance_desk_url": finance_desk_url,
-        "nav_links": _nav_links,
         "item_text": progress.item_text,
         "timeline_label": progress.timeline_label,
         "role_label": progress.role_label,
@@ -99,20 +78,20 @@ def _form_error(form, exc: DomainError, shown: tuple[str, ...] | None = None) ->
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role == "customer":
+    if can(current_user, "own_tickets"):
         return my_orders()
-    counts = queries.count_by_state() if current_user.role in STAFF_ROLES else {}
+    counts = queries.count_by_state() if can(current_user, "staff") else {}
     return render_template("tickets/home.html", counts=counts)
 
 
 @bp.get("/orders")
-@roles_required("customer")
+@permission_required("own_tickets")
 def my_orders():
     return render_template("tickets/orders.html", rows=queries.customer_orders(current_user.id))
 
 
 @bp.route("/orders/<order_no>/ticket", methods=["GET", "POST"])
-@roles_required("customer")
+@permission_required("own_tickets")
 def new_ticket(order_no: str):
     order = queries.customer_order(current_user.id, order_no)
     if order is None:
@@ -161,7 +140,7 @@ def _ticket_form(form, order, balance):
 
 
 @bp.get("/tickets")
-@roles_required("customer")
+@permission_required("own_tickets")
 def my_tickets():
     return render_template("tickets/mine.html", tickets=queries.customer_tickets(current_user.id))
 
@@ -188,13 +167,13 @@ def tracker(token: str):
 
 
 @bp.get("/tickets/<ref>")
-@roles_required("customer", *STAFF_ROLES)
+@permission_required("ticket_page")
 def detail(ref: str):
     return _render_ticket(services.get_ticket(ref, current_user))
 
 
 @bp.post("/tickets/<ref>/events")
-@roles_required("customer", *STAFF_ROLES)
+@permission_required("ticket_page")
 def fire_event(ref: str):
     ticket = services.get_ticket(ref, current_user)
     form = EventForm()
@@ -210,7 +189,7 @@ def fire_event(ref: str):
 
 
 @bp.post("/tickets/<ref>/messages")
-@roles_required("customer", *WRITERS)
+@permission_required("messages")
 def post_message(ref: str):
     ticket = services.get_ticket(ref, current_user)
     form = MessageForm()
@@ -226,7 +205,7 @@ def post_message(ref: str):
 
 
 @bp.post("/tickets/<ref>/assign")
-@roles_required("agent", "manager")
+@permission_required("assign")
 def assign(ref: str):
     ticket = services.get_ticket(ref, current_user)
     form = AssignForm()
@@ -299,7 +278,7 @@ def _render_ticket(
         "message_form": message_form,
         "EVENT_FIELDS": EVENT_FIELDS,
     }
-    if current_user.role == "customer":
+    if not can(current_user, "staff"):
         return render_template(
             "tickets/tracker.html",
             public=False,
@@ -318,8 +297,8 @@ def _render_ticket(
         history=queries.customer_history(ticket.customer_id, now),
         messages=visibility.messages(ticket, viewer),
         assign_form=assign_form,
-        can_write=current_user.role in WRITERS,
-        can_assign=current_user.role in ("agent", "manager"),
+        can_write=can(current_user, "internal_notes"),
+        can_assign=can(current_user, "assign"),
         progress=progress.build(ticket, events, [], now, viewer),
         DELIVERY_LABELS=progress.DELIVERY_LABELS,
         **ctx,
@@ -332,11 +311,11 @@ WHO = {"all": None, "mine": "me", "unassigned": "none"}
 
 
 @bp.get("/queue")
-@roles_required(*STAFF_ROLES)
+@permission_required("queue")
 def queue():
     form = QueueFilterForm(request.args)
     if "state" not in request.args:
-        form.state.data = "finance" if current_user.role == "finance" else "submitted"
+        form.state.data = "finance" if can(current_user, "pay") else "submitted"
     if not form.validate():
         raise Invalid(str(_l("Some filters are invalid.")), fields=form.errors)
     state, kind, who = form.state.data or None, form.kind.data or None, form.who.data
@@ -355,6 +334,6 @@ def queue():
         people=people,
         next_cursor=next_cursor,
         filters={"state": state or "", "kind": kind or "", "who": who},
-        can_claim=current_user.role in ("agent", "manager"),
+        can_claim=can(current_user, "assign"),
         open_states=OPEN_STATES,
     )

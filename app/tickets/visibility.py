@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from app.auth.models import STAFF_ROLES
+from app.auth.permissions import can
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -43,12 +43,11 @@ STAFF_MATERIAL_EVENTS = frozenset({"evidence_added"})
 
 def viewer_of(user: User | None) -> Viewer:
     """The viewer class of `user`; None (no login, e.g. the tracker link) is ``public``."""
-    role = getattr(user, "role", None)
-    if role in STAFF_ROLES:
+    if can(user, "staff"):
         return "staff"
-    if role == "platform":
+    if can(user, "platform_view"):
         return "platform"
-    if role == "customer":
+    if can(user, "own_tickets"):
         return "customer"
     return "public"
 

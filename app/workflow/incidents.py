@@ -12,16 +12,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.auth.permissions import can
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.payouts.models import Incident
 from app.tickets.models import PRODUCT_TYPES
 
-INCIDENT_ROLES = ("manager",)
-
 
 def _require_manager(actor: User) -> None:
-    if actor.role not in INCIDENT_ROLES:
+    if not can(actor, "incidents"):
         raise Forbidden(str(_l("Only managers declare incidents.")))
 
 

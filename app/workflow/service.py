@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.auth.permissions import role_can
 from app.errors import Conflict, Forbidden, Invalid, NotAllowed
 from app.extensions import db
 from app.sla import clock as sla
@@ -113,7 +114,7 @@ def _check_approval(ctx: EventContext) -> None:
             fields={"amount_cents": [f"1..{balance}"]},
         )
     limit = current_app.config["APPROVAL_LIMIT_CENTS"]
-    if ctx.role == "agent" and amount > limit:
+    if role_can(ctx.role, "capped_approvals") and amount > limit:
         raise Forbidden(str(_l("Amounts above the approval limit need a manager's approval.")))
     ctx.amount_cents = amount
     ctx.payload["amount_cents"] = amount
