@@ -1,4 +1,11 @@
-"""Application factory."""
+"""Application factory: everything the app is made of is wired here, explicitly.
+
+Extensions, blueprints (HTML and /api/v1), error handlers, security headers, template helpers,
+CLI groups (app/cli.py, app/sla/cli.py), the receivers of the workflow's one signal
+(`ticket_transitioned`, app/workflow/signals.py), evidence storage, and — without Redis — the
+inline runner of the periodic-job table (PERIODIC in app/jobs.py). Nothing registers itself
+at import time.
+"""
 
 from __future__ import annotations
 
@@ -26,41 +33,90 @@ def create_app(config: type[Config] | None = None) -> Flask:
     limiter.init_app(app)
 
     from app import models  # noqa: F401  (every model registered on the metadata)
+    from app.errors_handlers import register_error_handlers
+    from app.security import register_security_headers
+
+    _register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    _connect_receivers(app)
+    _configure_evidence(app)
+
+    from app.jobs import install_inline_periodic
+
+    install_inline_periodic(app)  # PERIODIC from a thread of the web process, only without Redis
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
     from app.auth import api as auth_api
     from app.auth import views as auth_views
     from app.dashboard import views as dashboard_views
     from app.evidence import api as evidence_api
     from app.evidence import views as evidence_views
+    from app.extensions import csrf
+    from app.notifications import views as notifications_views
     from app.payouts import api as payouts_api
     from app.payouts import views as payouts_views
+    from app.sla import views as sla_views
     from app.tickets import api as tickets_api
     from app.tickets import views as tickets_views
 
     for bp in (auth_api.bp, tickets_api.bp, evidence_api.bp, payouts_api.bp):  # token auth, no cookies
         csrf.exempt(bp)
         app.register_blueprint(bp)
-    for bp in (auth_views.bp, tickets_views.bp, evidence_views.bp, payouts_views.bp, dashboard_views.bp):
+    for bp in (
+        auth_views.bp,
+        tickets_views.bp,
+        evidence_views.bp,
+        payouts_views.bp,
+        dashboard_views.bp,
+        notifications_views.bp,
+        sla_views.bp,
+    ):
         app.register_blueprint(bp)
 
-    from app.errors_handlers import register_error_handlers
-    from app.i18n import register_template_helpers
 
-    register_error_handlers(app)
-    from app.security import register_security_headers
+def _register_template_helpers(app: Flask) -> None:
+    """Every package's template globals (blueprints add their own with app_context_processor)."""
+    from app.auth.permissions import register_template_helpers as permission_helpers
+    from app.evidence.panels import register_template_helpers as evidence_helpers
+    from app.i18n import register_template_helpers as i18n_helpers
+    from app.sla.display import short_time, sla_view
 
-    register_security_headers(app)
-    register_template_helpers(app)
-    from app.auth.permissions import register_template_helpers as register_permission_helpers
+    i18n_helpers(app)
+    permission_helpers(app)
+    evidence_helpers(app)
+    app.jinja_env.globals.update(sla_view=sla_view, sla_short_time=short_time)
 
-    register_permission_helpers(app)
 
+def _register_cli(app: Flask) -> None:
     from app.cli import register_cli
+    from app.sla.cli import calendar_cli
 
-    register_cli(app)
-    from app.plugins import init_plugins
+    register_cli(app)  # create-user, seed-demo, worker, audit, jobs
+    app.cli.add_command(calendar_cli)
 
-    init_plugins(app)
-    return app
+
+def _connect_receivers(app: Flask) -> None:
+    """The receivers of `ticket_transitioned` (app/workflow/signals.py): the only place they are
+    connected. Each runs after the commit, in isolation; they are independent (no order)."""
+    from app.payouts.receivers import auto_pay
+    from app.workflow.receivers import fast_track_on_submit
+    from app.workflow.signals import ticket_transitioned
+
+    for receiver in (fast_track_on_submit, auto_pay):
+        ticket_transitioned.connect(receiver, sender=app, weak=False)
+
+
+def _configure_evidence(app: Flask) -> None:
+    from app.evidence import images
+    from app.evidence.services import storage_from_config
+
+    app.extensions["evidence_storage"] = storage_from_config(app.config)
+    images.set_max_pixels(app.config.get("EVIDENCE_MAX_PIXELS", images.DEFAULT_MAX_PIXELS))
 
 
 def _ensure_sqlite_dir(uri: str) -> None:

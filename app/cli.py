@@ -1,4 +1,4 @@
-"""Flask CLI: create-user, seed-demo, audit verify (the operators' contract)."""
+"""Flask CLI: create-user, seed-demo, worker, audit verify, jobs list|run (the operators' contract)."""
 
 from __future__ import annotations
 
@@ -77,3 +77,44 @@ def register_cli(app: Flask) -> None:
             f"BROKEN: ticket {broken.ticket_id} event {broken.event_id} (seq {broken.seq}): {broken.why}", err=True
         )
         sys.exit(1)
+
+    jobs = click.Group("jobs", help="The periodic jobs (PERIODIC in app/jobs.py): list them, run them once.")
+    app.cli.add_command(jobs)
+
+    @jobs.command("list")
+    def jobs_list_cmd() -> None:
+        """Every periodic job: name, cron schedule, function."""
+        from app.jobs import PERIODIC
+
+        for job in PERIODIC:
+            click.echo(f"{job.name:28} {job.cron:14} {job.func}")
+
+    @jobs.command("run")
+    @click.argument("name", required=False)
+    @click.option("--all", "run_all", is_flag=True, help="Run every periodic job, in table order.")
+    def jobs_run_cmd(name: str | None, run_all: bool) -> None:
+        """Run the periodic job NAME (or --all) once, here, now (e.g. after an outage).
+
+        Exit status 1 when a job failed (the others still run), 2 for an unknown name.
+        """
+        from app.jobs import PERIODIC, run_periodic
+
+        if run_all == bool(name):
+            raise click.UsageError("give a job NAME or --all")
+        names = [job.name for job in PERIODIC] if run_all else [name]
+        if name and name not in {job.name for job in PERIODIC}:
+            raise click.BadParameter(f"no periodic job {name!r}; one of: {', '.join(j.name for j in PERIODIC)}")
+        failed = []
+        for job_name in names:
+            try:
+                result = run_periodic(job_name)
+            except Exception as exc:  # report, roll back, go on with the next job
+                from app.extensions import db
+
+                db.session.rollback()
+                failed.append(job_name)
+                click.echo(f"{job_name}: FAILED ({type(exc).__name__}: {exc})", err=True)
+                continue
+            click.echo(f"{job_name}: done" + ("" if result is None else f" ({result})"))
+        if failed:
+            sys.exit(1)

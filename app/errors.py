@@ -46,6 +46,13 @@ class Conflict(DomainError):
     code, status = "conflict", 409
 
 
+class IntegrityViolation(DomainError):
+    """A database rule (unique key, foreign key, check) refused a change that is not a version
+    conflict: reloading and retrying will not help."""
+
+    code, status = "integrity_error", 409
+
+
 class Invalid(DomainError):
     code, status = "invalid", 422
 

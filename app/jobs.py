@@ -2,24 +2,55 @@
 
 Jobs are plain functions named verb_noun taking ids; they run inside an app context
 (see `run_in_app`), reload their rows and are idempotent.
+
+Periodic jobs are the literal table `PERIODIC` below, and nowhere else. They run:
+- with Redis: `flask worker` schedules them with rq's cron scheduler (`schedule_periodic`);
+- without Redis (`make run`): a daemon thread of the web process runs them all every
+  SLA_SWEEP_SECONDS (`install_inline_periodic`, wired in create_app);
+- once, by hand: `flask --app wsgi jobs run NAME` / `jobs run --all` (`run_periodic`).
+Adding one: a function in its package's jobs.py (no arguments, idempotent), a row here.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
+import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from flask import current_app
+from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
-# Every periodic job, in one table: (name, dotted function path, cron expression).
-PERIODIC: list[tuple[str, str, str]] = []
+
+class PeriodicJob(NamedTuple):
+    name: str
+    func: str  # dotted path of a function taking no arguments
+    cron: str
 
 
-def register_periodic(name: str, func_path: str, cron: str) -> None:
-    if all(n != name for n, _, _ in PERIODIC):
-        PERIODIC.append((name, func_path, cron))
+# Every periodic job, in the order the inline runner runs them (the sweep's notices, then mail).
+PERIODIC: tuple[PeriodicJob, ...] = (
+    PeriodicJob("sla_sweep", "app.sla.sweep.sweep_sla", "* * * * *"),
+    PeriodicJob("send_due_emails", "app.notifications.jobs.send_due_emails", "* * * * *"),
+    PeriodicJob("reconcile_payouts", "app.payouts.jobs.reconcile_payouts", "*/5 * * * *"),
+    PeriodicJob("evidence_cleanup_staging", "app.evidence.jobs.cleanup_staging", "17 * * * *"),
+)
+
+
+def periodic_job(name: str) -> PeriodicJob:
+    """The row of PERIODIC called `name` (KeyError if none)."""
+    for job in PERIODIC:
+        if job.name == name:
+            return job
+    raise KeyError(name)
+
+
+def run_periodic(name: str) -> Any:
+    """Run the periodic job `name` once, here, in the current app context; return its result."""
+    return _resolve(periodic_job(name).func)()
 
 
 def redis_connection():
@@ -58,14 +89,16 @@ def enqueue(func: Callable | str, *args, retry: int | None = None, **kwargs):
         return None
 
 
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
 def run_in_app(path: str, *args, **kwargs):
     """Import and run a job function inside an application context."""
-    import importlib
-
     from flask import has_app_context
 
-    module, _, name = path.rpartition(".")
-    func = getattr(importlib.import_module(module), name)
+    func = _resolve(path)
     if has_app_context():
         return func(*args, **kwargs)
     from app import create_app
@@ -80,10 +113,8 @@ def schedule_periodic(connection=None, *, start_thread: bool = True):
     `flask worker` calls this: a daemon thread of the worker runs the scheduler loop and the
     worker (started `with_scheduler`) executes the jobs. With several workers each runs a
     scheduler, but every cron slot of a job is enqueued once (a Redis SET NX per job and slot).
-    Returns the scheduler (None without Redis: then sla_hooks sweeps in-process).
+    Returns the scheduler (None without Redis: then `install_inline_periodic` runs them).
     """
-    import threading
-
     from rq.cron import CronScheduler
 
     conn = connection if connection is not None else redis_connection()
@@ -115,8 +146,6 @@ def enqueue_due_periodic(scheduler) -> list[str]:
 
 
 def _cron_loop(scheduler) -> None:
-    import time
-
     scheduler.register_birth()
     while True:
         try:
@@ -126,3 +155,41 @@ def _cron_loop(scheduler) -> None:
         except Exception:  # Redis hiccup: try again on the next tick
             log.exception("periodic scheduler tick failed")
         time.sleep(max(1.0, scheduler.calculate_sleep_interval()))
+
+
+# ---------------------------------------------------------------- without Redis
+
+
+def _run_forever(app: Flask) -> None:
+    interval = max(5, app.config["SLA_SWEEP_SECONDS"])
+    while True:
+        for job in PERIODIC:
+            try:
+                with app.app_context():
+                    run_in_app(job.func)
+            except Exception:  # keep going; the next round retries
+                log.exception("inline periodic job %s failed", job.name)
+        time.sleep(interval)
+
+
+def install_inline_periodic(app: Flask) -> None:
+    """Without Redis (`make run`), run PERIODIC from a daemon thread of the serving process.
+
+    Started by the first request, so CLI commands and workers never start it; several web
+    processes running the jobs at once is safe (every SLA mark is a conditional UPDATE).
+    Off with REDIS_URL set, in tests, or with SLA_INPROCESS_SWEEP=0.
+    """
+    if app.config.get("REDIS_URL") or app.config.get("TESTING") or not app.config.get("SLA_INPROCESS_SWEEP"):
+        return
+    guard = threading.Lock()
+    started: list[threading.Thread] = []
+
+    @app.before_request
+    def _start_inline_periodic() -> None:
+        if started:
+            return
+        with guard:
+            if not started:
+                started.append(threading.Thread(target=_run_forever, args=(app,), name="periodic-inline", daemon=True))
+                started[0].start()
+                log.info("inline periodic jobs every %ss (REDIS_URL unset)", app.config["SLA_SWEEP_SECONDS"])

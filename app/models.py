@@ -6,4 +6,4 @@ from app.notifications.models import Notification  # noqa: F401
 from app.payouts.models import Payout  # noqa: F401
 from app.sla.models import SlaRecord  # noqa: F401
 from app.tickets.models import Merchant, Message, Order, Ticket  # noqa: F401
-from app.workflow.models import TicketEvent  # noqa: F401
+from app.workflow.models import Incident, TicketEvent  # noqa: F401

@@ -65,7 +65,7 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("Queue"), "tickets.queue", "queue"),
     (_l("Finance desk"), "payouts.queue", "finance_desk"),
     (_l("Dashboard"), "dashboard.index", "sla_dashboard"),
-    (_l("Business calendar"), "dashboard.calendar", "calendar_admin"),
+    (_l("Business calendar"), "sla.calendar", "calendar_admin"),
     (_l("Notifications"), "notifications.index", "notifications"),
 )
 

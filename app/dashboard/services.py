@@ -20,7 +20,7 @@ from app.errors import Forbidden, Invalid
 from app.extensions import db
 from app.i18n import to_display_tz
 from app.sla.clock import get_calendar, metric_label
-from app.sla.models import DESK_METRICS, BusinessDate, SlaRecord
+from app.sla.models import DESK_METRICS, SlaRecord
 from app.tickets.labels import KIND_LABELS
 from app.tickets.models import Merchant, Order, Ticket
 
@@ -31,15 +31,6 @@ DIMENSIONS = (("stage", _l("Stage")), ("kind", _l("Kind")), ("agent", _l("Agent"
 def require_manager(user) -> None:
     if not can(user, "sla_dashboard"):
         raise Forbidden(str(_l("Managers only.")))
-
-
-def require_calendar_admin(user) -> None:
-    if not can(user, "calendar_admin"):
-        raise Forbidden(str(_l("Admins and managers only.")))
-
-
-def business_dates() -> list[BusinessDate]:
-    return list(db.session.scalars(select(BusinessDate).order_by(BusinessDate.day.desc())))
 
 
 def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:

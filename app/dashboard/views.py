@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.dashboard import services
-from app.dashboard.forms import BusinessDateForm, RemoveDateForm
 from app.i18n import to_display_tz
-from app.sla import clock as sla
 from app.types import utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -48,26 +43,7 @@ def breaches_csv():
     )
 
 
-@bp.route("/calendar", methods=["GET", "POST"])
-@login_required
+@bp.get("/calendar")
 def calendar():
-    """Admin dates on top of the holiday data: extra holidays and extra working days (调休)."""
-    services.require_calendar_admin(current_user)
-    form = BusinessDateForm()
-    if form.validate_on_submit():
-        sla.set_business_date(form.day.data, form.kind.data, form.note.data or "")
-        flash(_("Saved. New deadlines use it; deadlines already set stay as they are."), "success")
-        return redirect(url_for("dashboard.calendar"))
-    return render_template(
-        "dashboard/calendar.html", form=form, dates=services.business_dates(), remove_form=RemoveDateForm()
-    )
-
-
-@bp.post("/calendar/remove")
-@login_required
-def calendar_remove():
-    services.require_calendar_admin(current_user)
-    form = RemoveDateForm()
-    if form.validate_on_submit():
-        sla.remove_business_date(date.fromisoformat(form.day.data))
-    return redirect(url_for("dashboard.calendar"))
+    """The business calendar moved to the SLA package (/sla/calendar)."""
+    return redirect(url_for("sla.calendar"), 301)

@@ -54,11 +54,8 @@ MAX_NOTE = 2000
 
 
 def get_storage() -> Storage:
-    """The app's evidence storage (configured by hooks.init_app from config)."""
-    storage = current_app.extensions.get("evidence_storage")
-    if storage is None:
-        storage = current_app.extensions["evidence_storage"] = storage_from_config(current_app.config)
-    return storage
+    """The app's evidence storage (chosen from config in create_app)."""
+    return current_app.extensions["evidence_storage"]
 
 
 def storage_from_config(config) -> Storage:

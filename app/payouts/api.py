@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from app.auth.tokens import api_user, token_required
 from app.errors import Invalid, NotFound
-from app.payouts import services
+from app.payouts import checks, services
 from app.payouts.models import Payout
 from app.tickets.services import get_ticket
 
@@ -91,7 +91,7 @@ def show(ref: str):
         403: {description: finance and managers only, content: {application/json: {schema: Error}}}
         404: {description: no such ticket or no payout, content: {application/json: {schema: Error}}}
     """
-    payout = services.payout_for(get_ticket(ref, api_user()).id)
+    payout = checks.payout_for(get_ticket(ref, api_user()).id)
     if payout is None:
         raise NotFound(str(_l("No payout for this ticket.")))
     return payout_json(payout)

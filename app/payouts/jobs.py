@@ -24,9 +24,9 @@ from sqlalchemy import and_, or_, select, update
 
 from app.extensions import db
 from app.jobs import enqueue
+from app.payouts.checks import lock_ticket, notify_paid, request_for
 from app.payouts.gateways import GatewayResult, GatewayUnavailable, PayoutRequest, get_gateway
 from app.payouts.models import Payout
-from app.payouts.services import lock_ticket, notify_paid, request_for
 from app.types import utcnow
 from app.workflow.service import apply_event
 

@@ -1,12 +1,12 @@
-"""Payouts (one per approved ticket), the customers' balance ledger, platform incidents,
-and the simulated gateway's "remote" record of charges.
+"""Payouts (one per approved ticket), the customers' balance ledger and the simulated
+gateway's "remote" record of charges. (Platform incidents: app/workflow/models.py.)
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -64,24 +64,6 @@ class BalanceLedger(db.Model):
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), unique=True)
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Incident(db.Model):
-    """A platform incident declared by a manager: orders paid inside the window are covered."""
-
-    __tablename__ = "incidents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still going on
-    product_types: Mapped[list] = mapped_column(JSON, default=list)
-    note: Mapped[str] = mapped_column(Text, default="")
-    declared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    declared_by: Mapped[User] = relationship()
-
-    __table_args__ = (Index("ix_incidents_window", "starts_at", "ends_at"),)
 
 
 class SimulatedCharge(db.Model):

@@ -28,13 +28,8 @@ from app.sla.models import DESK_METRICS, EVIDENCE_WINDOW, BusinessDate, SlaRecor
 
 DEFAULT_TARGETS = {"first_response": "4h", "review_decision": "2d", "payout": "1d"}
 STATE_METRIC = {"submitted": "first_response", "review": "review_decision", "finance": "payout"}
-# Leaving a stage by one of these events meets its target; any other exit stops the clock.
-MET_EVENTS = {
-    "first_response": {"request_evidence", "start_review", "fast_track"},
-    "review_decision": {"approve", "reject", "resolve"},
-    "payout": {"pay"},
-    EVIDENCE_WINDOW: {"provide_evidence"},
-}
+# Whether leaving a stage by an event meets its target (else the clock stops) is said by the
+# event's row in app/workflow/machine.py (`meets_sla`).
 METRIC_LABELS = {
     "first_response": _l("First response"),
     "review_decision": _l("Review decision"),
@@ -106,6 +101,11 @@ def set_business_date(day: date, kind: str, note: str = "") -> BusinessDate:
     db.session.commit()
     invalidate_calendar()
     return row
+
+
+def business_dates() -> list[BusinessDate]:
+    """The admin dates, newest first."""
+    return list(db.session.scalars(select(BusinessDate).order_by(BusinessDate.day.desc())))
 
 
 def remove_business_date(day: date) -> bool:
@@ -185,10 +185,10 @@ def _used(rec: SlaRecord, cal: BusinessCalendar, now: datetime) -> int:
     return rec.elapsed_us + _us(cal.business_time_between(rec.resumed_at or rec.started_at, now))
 
 
-def _end(rec: SlaRecord, event: str, cal: BusinessCalendar, now: datetime) -> None:
+def _end(rec: SlaRecord, event: str, met: bool, cal: BusinessCalendar, now: datetime) -> None:
     _settle_thresholds(rec, now)
     rec.elapsed_us = _used(rec, cal, now)
-    if event in MET_EVENTS[rec.metric]:
+    if met:
         rec.met_at = now
     else:
         rec.stopped_at = now
@@ -203,8 +203,11 @@ def _run(rec: SlaRecord, cal: BusinessCalendar, now: datetime) -> None:
     rec.warn_at = cal.add_business_time(now, timedelta(microseconds=max(0, warn_left)))
 
 
-def on_transition(ticket, event: str, from_state: str | None, now: datetime) -> None:
-    """Called inside the transition's transaction, after the state changed."""
+def on_transition(ticket, event: str, now: datetime, *, met: bool) -> None:
+    """Called inside the transition's transaction, after the state changed (machine.EVERY_TRANSITION).
+
+    `met`: leaving the stage by `event` meets its target (the row's `meets_sla`); else it stops.
+    """
     cal = get_calendar()
     to_state = ticket.state
     current: SlaRecord | None = None
@@ -218,7 +221,7 @@ def on_transition(ticket, event: str, from_state: str | None, now: datetime) -> 
             rec.elapsed_us = _used(rec, cal, now)
             rec.paused_at, rec.warn_at, rec.due_at = now, None, None
         else:
-            _end(rec, event, cal, now)
+            _end(rec, event, met, cal, now)
     metric = STATE_METRIC.get(to_state)
     if current is None and metric is not None:
         current = SlaRecord(

@@ -12,7 +12,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.i18n import local_time, money
+from app.evidence.checklists import known_item
+from app.i18n import money
 from app.tickets import visibility
 from app.tickets.labels import CHANNEL_LABELS
 
@@ -85,20 +86,15 @@ class Progress:
     ending_title: str | None = None
     ending_reason: str | None = None
     ending_at: datetime | None = None
-    expected_text: str | None = None  # "expected by …" / "please answer by …"
     needs: list[str] = field(default_factory=list)
     needs_note: str | None = None
     needs_open: bool = False
     appeal_until: datetime | None = None
-    fast_track_text: str | None = None
+    fast_track_text: str | None = None  # the rule's explanation, as the viewer may see it
 
 
 def item_text(code: str) -> str:
     """A requested evidence item in words: a checklist item's label, or the agent's free text."""
-    try:
-        from app.evidence.checklists import known_item
-    except ModuleNotFoundError:
-        return code
     known = known_item(code)
     return str(known.label) if known is not None else code
 
@@ -162,14 +158,6 @@ def _now_text(ticket) -> str:
     return texts.get(ticket.state, "")
 
 
-def _expected_text(ticket) -> str | None:
-    if ticket.state == "evidence" and ticket.evidence_due_at:
-        return _("Please answer by %(time)s.", time=local_time(ticket.evidence_due_at))
-    if ticket.state in ("submitted", "review", "finance") and ticket.sla_due_at:
-        return _("Expected by %(time)s.", time=local_time(ticket.sla_due_at))
-    return None
-
-
 def _needs(ticket, events) -> tuple[list[str], str | None]:
     if ticket.state != "evidence":
         return [], None
@@ -185,9 +173,7 @@ def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.
     What the page may say (reasons, the fast-track rule) is decided by `visibility` for `viewer`.
     """
     entered = _entered(events)
-    p = Progress(
-        steps=_steps(ticket.state, events, entered), now_text=_now_text(ticket), expected_text=_expected_text(ticket)
-    )
+    p = Progress(steps=_steps(ticket.state, events, entered), now_text=_now_text(ticket))
     p.needs, p.needs_note = _needs(ticket, events)
     p.needs_open = ticket.state == "evidence"
     if ticket.state in ENDINGS:

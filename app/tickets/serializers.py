@@ -12,7 +12,8 @@ from app.types import utcnow
 from app.urls import public_url
 from app.workflow.labels import state_label
 from app.workflow.models import TicketEvent
-from app.workflow.service import allowed_events, refundable_balance
+from app.workflow.policies import refundable_balance
+from app.workflow.service import allowed_events
 
 
 def _iso(dt):

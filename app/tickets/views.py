@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import can, permission_required
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
+from app.evidence.services import attach_evidence
 from app.extensions import db
 from app.tickets import progress, queries, services, visibility
 from app.tickets.forms import (
@@ -27,7 +28,8 @@ from app.types import utcnow
 from app.urls import safe_next
 from app.workflow.labels import event_label
 from app.workflow.machine import OPEN_STATES
-from app.workflow.service import allowed_events, apply_event, refundable_balance
+from app.workflow.policies import refundable_balance
+from app.workflow.service import allowed_events, apply_event
 
 bp = Blueprint("tickets", __name__)
 
@@ -120,15 +122,8 @@ def new_ticket(order_no: str):
 
 
 def _attach_files(ticket, files) -> None:
-    """Evidence chosen on the new-ticket form (when the evidence package is installed)."""
-    files = [f for f in files if f and f.filename]
-    if not files:
-        return
-    try:
-        from app.evidence.services import attach_evidence
-    except ModuleNotFoundError:
-        return
-    for f in files:
+    """Evidence chosen on the new-ticket form."""
+    for f in [f for f in files if f and f.filename]:
         try:
             attach_evidence(ticket, f.stream, f.filename, current_user)
         except DomainError as exc:

@@ -15,8 +15,8 @@ from app.auth.models import User
 from app.auth.permissions import can
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.payouts.models import Incident
 from app.tickets.models import PRODUCT_TYPES
+from app.workflow.models import Incident
 
 
 def _require_manager(actor: User) -> None:

@@ -1,10 +1,11 @@
-"""The audit trail: one row per transition, hash-chained per ticket."""
+"""Workflow tables: the audit trail (one row per transition, hash-chained per ticket) and the
+platform incidents the `incident` fast-track rule reads (services in app/workflow/incidents.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -32,3 +33,21 @@ class TicketEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
     __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_seq"),)
+
+
+class Incident(db.Model):
+    """A platform incident declared by a manager: orders paid inside the window are covered."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still going on
+    product_types: Mapped[list] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    declared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    declared_by: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_incidents_window", "starts_at", "ends_at"),)

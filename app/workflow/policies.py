@@ -4,8 +4,11 @@ The first rule that fires decides, as the system actor:
 - `fast_track` (submitted → finance) with the refund amount, or
 - `start_review` (submitted → review, skipping evidence) with a note or a proposed amount.
 The rule's name and the facts it saw go on the event's payload and on the ticket
-(`fast_track_rule`, `fast_track_facts`, set by the checks registered in `init_checks`, i.e.
-in the transition's own transaction). `explain(ticket)` says it in plain words for the customer.
+(`fast_track_rule`, `fast_track_facts`, set by `check_fast_track` / `record_rule`, the checks the
+`fast_track` and `start_review` rows of app/workflow/machine.py name, i.e. in the transition's own
+transaction). The rules are evaluated by the `fast_track_on_submit` receiver of
+`ticket_transitioned` (app/workflow/receivers.py). `explain(ticket)` says it in plain words for
+the customer.
 
 Rules, in order:
 1. wrong_order_cooling_off: kind wrong_order, reported at most COOLING_OFF_MINUTES after
@@ -29,6 +32,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -36,11 +40,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.auth.models import User
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.extensions import db
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
-from app.workflow.service import EventContext, apply_event, refundable_balance, register_check
+from app.workflow.models import Incident
+
+if TYPE_CHECKING:
+    from app.workflow.machine import EventContext
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,16 @@ def _iso(dt: datetime | None) -> str | None:
 
 def _cfg(name: str):
     return current_app.config[name]
+
+
+def refundable_balance(order: Order, exclude_ticket_id: int | None = None) -> int:
+    """What can still be refunded on an order: paid amount minus other tickets' approved money."""
+    q = select(func.coalesce(func.sum(Ticket.approved_amount_cents), 0)).where(
+        Ticket.order_id == order.id, Ticket.state.in_(REFUNDED_STATES)
+    )
+    if exclude_ticket_id is not None:
+        q = q.where(Ticket.id != exclude_ticket_id)
+    return order.amount_cents - db.session.scalar(q)
 
 
 def _balance(ticket: Ticket, order: Order) -> int:
@@ -221,8 +238,6 @@ def rule_duplicate_charge(ticket: Ticket, order: Order, now: datetime) -> Decisi
 
 def incident_covering(order: Order):
     """The first declared incident whose window holds the order's payment, for its product type."""
-    from app.payouts.models import Incident
-
     rows = db.session.scalars(
         select(Incident)
         .where(Incident.starts_at <= order.paid_at, or_(Incident.ends_at.is_(None), Incident.ends_at >= order.paid_at))
@@ -265,31 +280,11 @@ def decide(ticket: Ticket, now: datetime | None = None) -> Decision | None:
     return None
 
 
-def evaluate_on_submit(ticket: Ticket) -> str | None:
-    """Fire `fast_track` (or a system `start_review`) when a rule applies; return the rule name."""
-    if ticket.state != "submitted" or not current_app.config.get("FAST_TRACK_ENABLED", True):
-        return None
-    decision = decide(ticket)
-    if decision is None:
-        return None
-    payload = {"rule": decision.rule, "facts": decision.facts}
-    try:
-        if decision.event == "fast_track":
-            apply_event(ticket, "fast_track", None, amount_cents=decision.amount_cents, payload=payload)
-        else:
-            if decision.proposal_cents is not None:
-                payload["proposal"] = {"amount_cents": decision.proposal_cents}
-            apply_event(ticket, "start_review", None, reason=decision.note, payload=payload)
-    except DomainError as exc:  # e.g. the order's balance went meanwhile: leave it to an agent
-        log.warning("fast-track rule %s on %s not applied: %s", decision.rule, ticket.ref, exc.message)
-        return None
-    return decision.rule
+# --- checks run inside the transition (named by the rows of app/workflow/machine.py) ---------
 
 
-# --- checks run inside the transition (registered by app.payouts.hooks) ----------------------
-
-
-def _record_rule(ctx: EventContext) -> None:
+def record_rule(ctx: EventContext) -> None:
+    """A system decision names its rule: keep the rule and its facts on the ticket."""
     rule = ctx.payload.get("rule")
     if ctx.role == "system" and rule:
         facts = dict(ctx.payload.get("facts") or {})
@@ -299,7 +294,7 @@ def _record_rule(ctx: EventContext) -> None:
         ctx.ticket.fast_track_facts = facts
 
 
-def _check_fast_track(ctx: EventContext) -> None:
+def check_fast_track(ctx: EventContext) -> None:
     """Never refund more than what is left on the order (order row locked), as approve does.
 
     Without an amount the requested amount is refunded; the rules always name themselves.
@@ -314,12 +309,7 @@ def _check_fast_track(ctx: EventContext) -> None:
             fields={"amount_cents": [f"1..{balance}"]},
         )
     ctx.payload["amount_cents"] = ctx.amount_cents
-    _record_rule(ctx)
-
-
-def init_checks() -> None:
-    register_check("fast_track", _check_fast_track)
-    register_check("start_review", _record_rule)
+    record_rule(ctx)
 
 
 # --- plain words for the customer's tracker ----------------------------------------------------

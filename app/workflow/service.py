@@ -1,152 +1,79 @@
-"""Apply workflow events: check, transition, audit, commit, then run after-commit work.
+"""Apply workflow events: guard, check, transition, effects, audit, commit, then signal.
 
-The only code path that changes `ticket.state`. Other packages plug in through
-`register_check` (extra input checks for an event, inside the transaction) and
-`after_commit` (work to do once the transition is durable, e.g. enqueue jobs).
+The only code path that changes `ticket.state`. What each event checks and changes is said by
+its row in app/workflow/machine.py; after the commit `ticket_transitioned` is sent
+(app/workflow/signals.py) and its receivers run, each in isolation.
+
+Errors: a stale `version`, or a concurrent writer detected at flush (StaleDataError, or two
+writers appending the same audit sequence number to one ticket's chain), is a `Conflict` ("someone
+else changed this ticket first"); any other integrity violation is an `IntegrityViolation`,
+logged with the ticket ref — a data rule refused the change, reloading will not help.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.auth.permissions import role_can
-from app.errors import Conflict, Forbidden, Invalid, NotAllowed
+from app.errors import Conflict, Forbidden, IntegrityViolation, Invalid, NotAllowed
 from app.extensions import db
-from app.sla import clock as sla
-from app.tickets.models import Order, Ticket
+from app.tickets.models import Ticket
 from app.types import utcnow
 from app.workflow.events import record_event
-from app.workflow.machine import BY_TRIGGER, TRANSITIONS, Transition, fire
+from app.workflow.machine import BY_TRIGGER, EVERY_TRANSITION, TRANSITIONS, EventContext, Transition
+from app.workflow.signals import send_transitioned
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+log = logging.getLogger(__name__)
+
+# The audit chain's per-ticket sequence is the chain's version: a duplicate is a concurrent writer.
+EVENT_SEQ_CONSTRAINT = ("uq_ticket_events_ticket_seq", "ticket_events.ticket_id, ticket_events.seq")
 
 
-@dataclass
-class EventContext:
-    ticket: Ticket
-    event: str
-    user: object | None  # app.auth.models.User, or None for the system
-    role: str
-    now: datetime
-    reason: str | None = None
-    amount_cents: int | None = None
-    items: list | None = None
-    payload: dict = field(default_factory=dict)  # recorded on the TicketEvent
+def conflict() -> Conflict:
+    return Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
 
 
-Check = Callable[[EventContext], None]
-_checks: dict[str, list[Check]] = defaultdict(list)
-_after_commit: list[Callable[[int, str, str], None]] = []
-
-
-def register_check(event: str, fn: Check) -> None:
-    if fn not in _checks[event]:
-        _checks[event].append(fn)
-
-
-def after_commit(fn: Callable[[int, str, str], None]) -> None:
-    """fn(ticket_id, event, to_state), called after the transition committed."""
-    if fn not in _after_commit:
-        _after_commit.append(fn)
-
-
-def role_of(user) -> str:
+def role_of(user: User | None) -> str:
     return user.role if user is not None else "system"
 
 
-def _condition_ok(name: str, ticket: Ticket, user, now: datetime) -> bool:
-    if name == "owner":
-        return user is not None and user.id == ticket.customer_id
-    if name == "appeal_open":
-        window = timedelta(days=current_app.config["APPEAL_WINDOW_DAYS"])
-        return ticket.appealed_at is None and ticket.rejected_at is not None and now <= ticket.rejected_at + window
-    raise KeyError(name)
+def _may(t: Transition, ticket: Ticket, user: User | None, now: datetime) -> bool:
+    return role_of(user) in t.roles and ticket.state in t.source and all(g(ticket, user, now) for g in t.guards)
 
 
-def _may(t: Transition, ticket: Ticket, user, now: datetime) -> bool:
-    return (
-        role_of(user) in t.roles
-        and ticket.state in t.source
-        and all(_condition_ok(c, ticket, user, now) for c in t.conditions)
-    )
-
-
-def allowed_events(ticket: Ticket, user, now: datetime | None = None) -> list[str]:
+def allowed_events(ticket: Ticket, user: User | None, now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     return [t.trigger for t in TRANSITIONS if t.trigger != "submit" and _may(t, ticket, user, now)]
 
 
-def refundable_balance(order: Order, exclude_ticket_id: int | None = None) -> int:
-    """What can still be refunded on an order: paid amount minus other tickets' approved money."""
-    q = select(db.func.coalesce(db.func.sum(Ticket.approved_amount_cents), 0)).where(
-        Ticket.order_id == order.id, Ticket.state.in_(("finance", "paid"))
-    )
-    if exclude_ticket_id is not None:
-        q = q.where(Ticket.id != exclude_ticket_id)
-    return order.amount_cents - db.session.scalar(q)
-
-
 def _check_input(t: Transition, ctx: EventContext) -> None:
-    if t.reason_required and not (ctx.reason or "").strip():
-        raise Invalid(str(_l("A reason is required.")), fields={"reason": [str(_l("Required."))]})
-    if t.trigger == "approve":
-        _check_approval(ctx)
-    for fn in _checks[t.trigger]:
-        fn(ctx)
+    for check in t.checks:
+        check(ctx)
 
 
-def _check_approval(ctx: EventContext) -> None:
-    ticket = ctx.ticket
-    amount = ctx.amount_cents if ctx.amount_cents is not None else ticket.requested_amount_cents
-    # Lock the order so two approvals on different tickets of one order cannot overdraw it.
-    order = db.session.get(Order, ticket.order_id, with_for_update=True, populate_existing=True)
-    balance = refundable_balance(order, exclude_ticket_id=ticket.id)
-    if amount <= 0 or amount > balance:
-        raise Invalid(
-            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).", b=balance)),
-            fields={"amount_cents": [f"1..{balance}"]},
-        )
-    limit = current_app.config["APPROVAL_LIMIT_CENTS"]
-    if role_can(ctx.role, "capped_approvals") and amount > limit:
-        raise Forbidden(str(_l("Amounts above the approval limit need a manager's approval.")))
-    ctx.amount_cents = amount
-    ctx.payload["amount_cents"] = amount
-
-
-def _apply_effects(ctx: EventContext) -> None:
-    ticket, ev = ctx.ticket, ctx.event
-    if ev in ("approve", "fast_track") and ctx.amount_cents is not None:
-        ticket.approved_amount_cents = ctx.amount_cents
-    elif ev == "return_to_review":
-        ticket.approved_amount_cents = None
-    elif ev == "reject":
-        ticket.rejected_at = ctx.now
-        ticket.closed_reason = ctx.reason
-    elif ev == "appeal":
-        ticket.appealed_at = ctx.now
-    elif ev in ("resolve", "withdraw", "expire"):
-        ticket.closed_reason = ctx.reason
-    if ctx.items is not None:
-        ctx.payload["items"] = ctx.items
+def _is_version_conflict(exc: IntegrityError) -> bool:
+    text = str(exc.orig)
+    return any(name in text for name in EVENT_SEQ_CONSTRAINT)
 
 
 def apply_event(
     ticket: Ticket,
     event: str,
-    user,
+    user: User | None,
     *,
     reason: str | None = None,
     amount_cents: int | None = None,
-    items: list | None = None,
+    items: list[Any] | None = None,
     version: int | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Fire `event` on `ticket` as `user` (None = system) in one transaction."""
@@ -157,7 +84,7 @@ def apply_event(
             str(_l("Unknown event.")), fields={"event": [event]}, allowed_events=allowed_events(ticket, user, now)
         )
     if version is not None and version != ticket.version:
-        raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
+        raise conflict()
     role = role_of(user)
     if role not in t.roles:
         raise Forbidden(str(_l("Your role may not do this.")), allowed_events=allowed_events(ticket, user, now))
@@ -166,12 +93,14 @@ def apply_event(
             str(_l("This action is not allowed in the ticket's current state.")),
             allowed_events=allowed_events(ticket, user, now),
         )
+    from_state, ref = ticket.state, ticket.ref
     ctx = EventContext(
         ticket,
         event,
         user,
         role,
         now,
+        from_state,
         reason=(reason or "").strip() or None,
         amount_cents=amount_cents,
         items=items,
@@ -179,11 +108,14 @@ def apply_event(
     )
     try:
         _check_input(t, ctx)
-        from_state = ticket.state
-        fire(ticket, event)
+        ticket.state = t.dest  # the one write of a ticket's state
         ticket.state_changed_at = now
-        _apply_effects(ctx)
-        sla.on_transition(ticket, event, from_state, now)
+        for effect in t.effects:
+            effect(ctx)
+        for always in EVERY_TRANSITION:
+            always(ctx, t)
+        if ctx.items is not None:
+            ctx.payload["items"] = ctx.items
         db.session.flush()  # assigns ticket.id for the first event
         record_event(
             ticket,
@@ -197,12 +129,27 @@ def apply_event(
             at=now,
         )
         db.session.commit()
-    except (StaleDataError, IntegrityError):
+    except StaleDataError:
         db.session.rollback()
-        raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
+        raise conflict()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if _is_version_conflict(exc):
+            raise conflict()
+        log.error("integrity violation on %s of ticket %s: %s", event, ref, exc.orig)
+        raise IntegrityViolation(
+            str(_l("This change breaks a data rule, so nothing was saved. Please tell the support team."))
+        )
     except Exception:
         db.session.rollback()
         raise
-    for fn in list(_after_commit):
-        fn(ticket.id, event, ticket.state)
+    send_transitioned(
+        ticket_id=ticket.id,
+        ticket_ref=ref,
+        event=event,
+        from_state=None if from_state == "new" else from_state,
+        to_state=ticket.state,
+        actor_id=getattr(user, "id", None),
+        actor_role=role,
+    )
     return ticket

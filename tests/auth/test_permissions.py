@@ -21,8 +21,8 @@ EXPECTED_NAV = {
     "customer": ["/orders", "/tickets", "/notifications/"],
     "agent": ["/queue", "/notifications/"],
     "finance": ["/queue", "/finance/", "/notifications/"],
-    "manager": ["/queue", "/finance/", "/dashboard/", "/dashboard/calendar", "/notifications/"],
-    "admin": ["/queue", "/dashboard/calendar", "/notifications/"],
+    "manager": ["/queue", "/finance/", "/dashboard/", "/sla/calendar", "/notifications/"],
+    "admin": ["/queue", "/sla/calendar", "/notifications/"],
     "platform": [],
 }
 
@@ -46,8 +46,8 @@ HTML = [
     ("incidents", "post", "/finance/incidents/1/end"),
     ("sla_dashboard", "get", "/dashboard/"),
     ("sla_dashboard", "get", "/dashboard/breaches.csv"),
-    ("calendar_admin", "get", "/dashboard/calendar"),
-    ("calendar_admin", "post", "/dashboard/calendar/remove"),
+    ("calendar_admin", "get", "/sla/calendar"),
+    ("calendar_admin", "post", "/sla/calendar/remove"),
 ]
 API = [
     ("create_order", "post", "/api/v1/orders"),

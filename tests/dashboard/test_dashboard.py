@@ -100,34 +100,3 @@ def test_csv_cells_cannot_start_formulas(app):
     from app.dashboard.services import _csv_safe
 
     assert _csv_safe("=cmd()") == "'=cmd()" and _csv_safe("RD1") == "RD1"
-
-
-def test_calendar_page_adds_and_removes_dates_and_changes_deadlines(client, auth, app):
-    from tests.helpers import csrf_token
-
-    auth.login(make_user("admin", email="admin.cal@example.com"))
-    page = client.get("/dashboard/calendar")
-    assert page.status_code == 200
-    resp = client.post(
-        "/dashboard/calendar",
-        data={"day": "2026-11-24", "kind": "holiday", "note": "outing", "csrf_token": csrf_token(page)},
-    )
-    assert resp.status_code == 302
-    assert "2026-11-24" in client.get("/dashboard/calendar").get_data(as_text=True)
-    with time_machine.travel(cst(2026, 11, 23, 10, 0), tick=False):
-        ticket = make_ticket("review")  # Mon 8h, Tue off, Wed 9h, Thu 1h
-    assert ticket.sla_due_at.astimezone(SH) == cst(2026, 11, 26, 10, 0)
-    page = client.get("/dashboard/calendar")
-    assert (
-        client.post(
-            "/dashboard/calendar/remove", data={"day": "2026-11-24", "csrf_token": csrf_token(page)}
-        ).status_code
-        == 302
-    )
-    assert "outing" not in client.get("/dashboard/calendar").get_data(as_text=True)
-    assert client.post("/dashboard/calendar", data={"day": "2026-11-25", "kind": "holiday"}).status_code == 400
-
-
-def test_calendar_page_is_for_admins_and_managers(client, auth, app):
-    auth.login(make_user("agent", email="agent.cal@example.com"))
-    assert client.get("/dashboard/calendar").status_code == 403

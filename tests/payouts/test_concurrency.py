@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from app.payouts import jobs, services
+from app.payouts import checks, jobs, services
 from app.payouts.models import Payout, SimulatedCharge
 from app.tickets.models import Ticket
 from app.types import utcnow
@@ -115,7 +115,7 @@ def test_crash_between_gateway_and_commit_recovers_with_one_charge(app, db, queu
         assert jobs.reconcile_payouts() == 1  # the periodic job finds it and queues it again
     work(queue)
     assert counts(db, ticket) == (1, 1, 1)
-    payout = services.payout_for(ticket.id)
+    payout = checks.payout_for(ticket.id)
     assert payout.status == "succeeded" and db.session.get(Ticket, ticket.id).state == "paid"
 
 

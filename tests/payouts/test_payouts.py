@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, Invalid, NotAllowed
 from app.notifications.models import Notification
-from app.payouts import jobs, services
+from app.payouts import checks, jobs, services
 from app.payouts.models import BalanceLedger, Payout, SimulatedCharge
 from app.types import utcnow
 from app.workflow.models import TicketEvent
@@ -119,7 +119,7 @@ def test_return_to_review_is_refused_while_a_payout_is_under_way(app, db, monkey
 def test_manual_pay_records_a_payout_and_blocks_a_second_one(app, db):
     ticket = make_ticket("finance")
     apply_event(ticket, "pay", staff("finance"), payload={"reference": "ALI-2026-0001"})
-    payout = services.payout_for(ticket.id)
+    payout = checks.payout_for(ticket.id)
     assert payout.manual and payout.status == "succeeded" and payout.gateway_reference == "ALI-2026-0001"
     with pytest.raises(NotAllowed):
         services.request_payout(ticket.id, staff("finance"))
@@ -128,7 +128,7 @@ def test_manual_pay_records_a_payout_and_blocks_a_second_one(app, db):
 
 def test_the_paths_factory_still_pays(app, db):
     ticket = make_ticket("paid")
-    assert services.payout_for(ticket.id).status == "succeeded"
+    assert checks.payout_for(ticket.id).status == "succeeded"
 
 
 def test_transient_errors_retry_then_give_up_for_finance(app, db, monkeypatch):
@@ -235,4 +235,4 @@ def test_nothing_else_touches_a_payout_while_the_gateway_is_being_asked(app, db,
         apply_event(ticket, "pay", staff("finance"), payload={"reference": "BANK-123"})
     with pytest.raises(NotAllowed):
         services.retry_payout(payout.id, staff("finance"))
-    assert ticket.state == "finance" and services.payout_for(ticket.id).status == "processing"
+    assert ticket.state == "finance" and checks.payout_for(ticket.id).status == "processing"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.payouts import services
-from app.payouts.models import Incident
+from app.payouts import checks, services
 from app.tickets.models import Ticket
+from app.workflow.models import Incident
 from app.workflow.service import apply_event
 from tests.factories import make_order, make_ticket, make_user, staff
 from tests.helpers import csrf_token
@@ -34,7 +34,7 @@ def test_only_finance_may_press_pay(client, auth, role):
     token = csrf_token(client.get("/", follow_redirects=True))
     resp = client.post(f"/finance/tickets/{ticket.ref}/pay", data={"csrf_token": token})
     assert resp.status_code == 403
-    assert services.payout_for(ticket.id) is None
+    assert checks.payout_for(ticket.id) is None
 
 
 def test_anonymous_goes_to_login(client):
@@ -76,7 +76,7 @@ def test_pay_button_pays_the_ticket(client, auth, db):
     assert resp.status_code == 200
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).state == "paid"
-    assert services.payout_for(ticket.id).status == "succeeded"
+    assert checks.payout_for(ticket.id).status == "succeeded"
     # a second click (stale page) changes nothing
     again = client.post(f"/finance/tickets/{ticket.ref}/pay", data={"csrf_token": token})
     assert again.status_code == 409
@@ -86,7 +86,7 @@ def test_pay_without_csrf_is_refused(client, auth):
     ticket = make_ticket("finance")
     auth.login(staff("finance"))
     assert client.post(f"/finance/tickets/{ticket.ref}/pay", data={}).status_code == 400
-    assert services.payout_for(ticket.id) is None
+    assert checks.payout_for(ticket.id) is None
 
 
 def test_failed_payout_shows_the_reason_with_retry_and_return(client, auth, app, db):

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.payouts.models import BalanceLedger, Incident, Payout
+from app.payouts.models import BalanceLedger, Payout
 from app.tickets.services import create_ticket
 from app.workflow import policies
-from app.workflow.models import TicketEvent
+from app.workflow.models import Incident, TicketEvent
 from tests.factories import make_order, make_ticket, make_user, staff
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai

@@ -1,31 +1,30 @@
-"""Wiring: the periodic table, the in-process sweep of `make run`, the calendar commands."""
+"""Wiring: the periodic table, the inline runner of `make run`, the calendar commands."""
 
 from __future__ import annotations
 
 import threading
 
-from app import create_app
+from app import create_app, jobs
 from app.config import TestConfig
 from app.jobs import PERIODIC, schedule_periodic
-from app.sla import hooks as sla_hooks
 
 
 def test_sweep_and_mail_jobs_are_in_the_periodic_table(app):
     names = {n: (path, cron) for n, path, cron in PERIODIC}
     assert names["sla_sweep"] == ("app.sla.sweep.sweep_sla", "* * * * *")
     assert names["send_due_emails"][0] == "app.notifications.jobs.send_due_emails"
-    assert schedule_periodic() is None  # no Redis: nothing to schedule, sla_hooks sweeps in-process
+    assert schedule_periodic() is None  # no Redis: nothing to schedule, the web process runs them inline
 
 
-def _join_sweepers() -> None:
+def _join_runners() -> None:
     for t in threading.enumerate():
-        if t.name == "sla-sweep":
+        if t.name == "periodic-inline":
             t.join(5)
 
 
-def test_inprocess_sweep_starts_once_with_the_first_request_without_redis(monkeypatch):
+def test_inline_periodic_jobs_start_once_with_the_first_request_without_redis(monkeypatch):
     started = []
-    monkeypatch.setattr(sla_hooks, "_sweep_forever", lambda app: started.append(app))
+    monkeypatch.setattr(jobs, "_run_forever", lambda app: started.append(app))
 
     class ServeConfig(TestConfig):
         TESTING = False
@@ -34,7 +33,7 @@ def test_inprocess_sweep_starts_once_with_the_first_request_without_redis(monkey
     client = app.test_client()
     client.get("/login")
     client.get("/login")
-    _join_sweepers()
+    _join_runners()
     assert started == [app]
 
     class RedisConfig(ServeConfig):
@@ -43,7 +42,7 @@ def test_inprocess_sweep_starts_once_with_the_first_request_without_redis(monkey
     started.clear()
     create_app(RedisConfig).test_client().get("/login")
     create_app(TestConfig).test_client().get("/login")
-    _join_sweepers()
+    _join_runners()
     assert started == []
 
 

@@ -1,4 +1,4 @@
-"""Forms of the dashboard package (the business-calendar admin page)."""
+"""Forms of the business-calendar admin page (app/sla/views.py)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

@@ -1,0 +1,142 @@
+"""The payout checks the workflow rows name (app/workflow/machine.py), run inside the transition.
+
+- `check_pay` (row `pay`): `pay` closes exactly one Payout. Manual pay (a finance user firing `pay`
+  directly, with the reference in payload["reference"] or the reason) records a succeeded,
+  `manual` payout in the transition's transaction, and is refused while a gateway payout is
+  pending, processing or succeeded (or when the gateway reports the payout's key as paid). A
+  system `pay` without a payout id is recorded the same way; with one, it must be the payout job
+  closing its own succeeded payout. The ticket can therefore never be paid twice.
+- `check_return_to_review` (row `return_to_review`): refused while a payout is under way or done;
+  a failed payout is cancelled.
+
+Also the small lookups and locks these checks share with app/payouts/services.py and jobs.py.
+Lock order everywhere: the ticket row first, then its payout row. This module imports nothing
+from app.workflow.service (the machine imports it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.errors import Conflict, Invalid
+from app.extensions import db
+from app.notifications.services import notify
+from app.payouts.gateways import BalanceGateway, PayoutRequest, get_gateway
+from app.payouts.models import Payout
+from app.tickets.models import Ticket
+
+if TYPE_CHECKING:
+    from app.workflow.machine import EventContext
+
+ACTIVE = ("pending", "processing", "succeeded")
+
+
+def payout_for(ticket_id: int, *, lock: bool = False) -> Payout | None:
+    q = select(Payout).where(Payout.ticket_id == ticket_id)
+    return db.session.scalar(q.with_for_update() if lock else q)
+
+
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    """Lock the ticket row and (re)load it. Not `get(with_for_update=True)`: that would raise
+    StaleDataError for a stale copy already in this session (version check on locking loads)."""
+    if db.session.scalar(select(Ticket.id).where(Ticket.id == ticket_id).with_for_update()) is None:
+        return None
+    return db.session.get(Ticket, ticket_id, populate_existing=True)
+
+
+def locked_state(ticket_id: int) -> tuple[str, int]:
+    """Lock the ticket row (first, always) and return its committed (state, version)."""
+    row = db.session.execute(select(Ticket.state, Ticket.version).where(Ticket.id == ticket_id).with_for_update()).one()
+    return row.state, row.version
+
+
+def gateway_already_paid(payout: Payout) -> bool:
+    """After an uncertain failure, ask the gateway whether the old key was paid after all."""
+    if payout.failure_kind == "declined":
+        return False
+    return get_gateway(payout.channel).lookup(payout.idempotency_key) is not None
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+def _locked(ctx: EventContext) -> Payout | None:
+    state, version = locked_state(ctx.ticket.id)
+    if state != "finance" or version != ctx.ticket.version:
+        raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
+    return payout_for(ctx.ticket.id, lock=True)
+
+
+def check_pay(ctx: EventContext) -> None:
+    """`pay` closes exactly one Payout: the job's succeeded one, or a manual one made here."""
+    payout = _locked(ctx)
+    if ctx.payload.get("payout_id") is not None:  # the payout job closing its own payout
+        if (
+            ctx.role != "system"
+            or payout is None
+            or payout.status != "succeeded"
+            or payout.id != ctx.payload["payout_id"]
+        ):
+            raise Invalid(str(_l("Only the payout job closes a gateway payout.")))
+        return
+    if payout is not None and (payout.status in ACTIVE or gateway_already_paid(payout)):
+        raise Conflict(str(_l("A payout for this ticket is already under way or done.")))
+    ticket = ctx.ticket
+    channel = ctx.payload.get("channel") or ticket.order.payment_channel
+    if channel not in (ticket.order.payment_channel, "balance"):
+        raise Invalid(
+            str(_l("Refunds go back to the original channel or to the platform balance.")),
+            fields={"channel": [ticket.order.payment_channel, "balance"]},
+        )
+    reference = (str(ctx.payload.get("reference") or "") or ctx.reason or "").strip()[:120] or None
+    if payout is None:
+        payout = Payout(ticket_id=ticket.id, customer_id=ticket.customer_id, created_at=ctx.now)
+        db.session.add(payout)
+    payout.amount_cents, payout.channel, payout.manual = ticket.approved_amount_cents, channel, True
+    payout.idempotency_key = "manual-" + secrets.token_hex(16)
+    payout.status, payout.gateway_reference, payout.succeeded_at = "succeeded", reference, ctx.now
+    payout.requested_by_id, payout.failure_kind, payout.failed_at = getattr(ctx.user, "id", None), None, None
+    db.session.flush()
+    if channel == "balance":
+        BalanceGateway().pay(request_for(payout))
+    notify_paid(ticket, payout)
+    ctx.payload.update(payout_id=payout.id, reference=reference, channel=channel, manual=True)
+
+
+def check_return_to_review(ctx: EventContext) -> None:
+    payout = _locked(ctx)
+    if payout is None:
+        return
+    if payout.status in ACTIVE or gateway_already_paid(payout):
+        raise Conflict(str(_l("A payout for this ticket is under way or done; it cannot go back to review.")))
+    payout.status = "cancelled"
+    payout.updated_at = ctx.now
+
+
+def request_for(payout: Payout) -> PayoutRequest:
+    return PayoutRequest(
+        payout.id, payout.ticket_id, payout.customer_id, payout.channel, payout.amount_cents, payout.idempotency_key
+    )
+
+
+def notify_paid(ticket: Ticket, payout: Payout) -> None:
+    """Tell the customer, in their language (added to the caller's transaction)."""
+    from app.i18n import money
+    from app.tickets.labels import CHANNEL_LABELS
+
+    customer = db.session.get(User, ticket.customer_id)
+    with force_locale(customer.locale or "zh_Hans_CN"):
+        title = _("Your refund for %(ref)s has been paid", ref=ticket.ref)
+        body = _(
+            "%(amount)s was sent to %(channel)s.",
+            amount=money(payout.amount_cents),
+            channel=str(CHANNEL_LABELS.get(payout.channel, payout.channel)),
+        )
+    notify(customer.id, "paid", title, body, ticket_id=ticket.id)
