@@ -15,6 +15,12 @@ from app.workflow.signals import ticket_transitioned
 from tests.factories import make_ticket, staff
 
 
+def _capture(caplog, monkeypatch, name: str) -> None:
+    """Capture `name`'s records (Alembic's fileConfig in the migration test disables existing loggers)."""
+    monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+    caplog.set_level(logging.ERROR, logger=name)
+
+
 def test_receivers_get_the_documented_arguments_after_the_commit(app, db):
     ticket = make_ticket("submitted")
     agent = staff("agent")
@@ -43,7 +49,7 @@ def test_receivers_get_the_documented_arguments_after_the_commit(app, db):
     ]
 
 
-def test_a_failing_receiver_is_logged_and_the_transition_still_answers_200(app, db, api, caplog):
+def test_a_failing_receiver_is_logged_and_the_transition_still_answers_200(app, db, api, caplog, monkeypatch):
     ticket = make_ticket("submitted")
     headers = api.headers(staff("agent"))
     others = []
@@ -54,7 +60,7 @@ def test_a_failing_receiver_is_logged_and_the_transition_still_answers_200(app, 
     def other(sender, **kwargs):
         others.append(kwargs["event"])
 
-    caplog.set_level(logging.ERROR, logger="app.workflow.signals")
+    _capture(caplog, monkeypatch, "app.workflow.signals")
     with ticket_transitioned.connected_to(broken, sender=app), ticket_transitioned.connected_to(other, sender=app):
         resp = api.client.post(f"/api/v1/tickets/{ticket.ref}/events", json={"event": "start_review"}, headers=headers)
     assert resp.status_code == 200, resp.json
@@ -113,7 +119,7 @@ def test_any_other_integrity_error_is_its_own_error_not_a_conflict(app, db, monk
         ctx.ticket.ref = other.ref
 
     monkeypatch.setattr(service, "EVERY_TRANSITION", (*service.EVERY_TRANSITION, duplicate_ref))
-    caplog.set_level(logging.ERROR, logger="app.workflow.service")
+    _capture(caplog, monkeypatch, "app.workflow.service")
     with pytest.raises(IntegrityViolation) as exc:
         service.apply_event(ticket, "reject", staff("agent"), reason="no proof")
     assert not isinstance(exc.value, Conflict)
