@@ -1,26 +1,93 @@
-"""Helpers shared by the JSON API blueprints: input loading and the OpenAPI document."""
+"""Helpers shared by the JSON API blueprints: the schema base classes, input loading, output dumping
+and the OpenAPI document.
+
+One source of truth for every API shape: the marshmallow schemas. Input schemas (`ApiSchema`)
+validate what `load_json` / `load_args` / `load_form` read; response schemas (`ResponseSchema`)
+are what `dump` writes. `build_spec` documents the very same classes (components and query
+parameters), so the document cannot say something the code does not do. Views name their
+responses in the docstring's YAML (`schema: Ticket`), which the conformance test
+(tests/api/test_conformance.py) replays for every operation and role.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields
 
 from app.errors import Invalid
 
 
-class ErrorBodySchema(Schema):
-    code = fields.String(required=True)
+class ApiSchema(Schema):
+    """Base of every API schema, input and output — the one place to hook rules for all API fields.
+
+    Input checks that apply to every field of every schema (e.g. refusing NUL bytes or integers
+    out of the database's range) belong here (a `pre_load`/`validates_schema` on this class),
+    not in each schema. Unknown fields are refused (documented as `additionalProperties: false`).
+    """
+
+    class Meta:
+        unknown = RAISE
+
+
+class ResponseSchema(ApiSchema):
+    """A response shape. Every declared field is always in the output (documented as required;
+    null where the field allows none); nothing else is — `dump` writes only declared fields.
+    """
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True  # the instance's own copy: what the OpenAPI document reads
+
+
+class DateTime(fields.DateTime):
+    """An ISO 8601 time with offset. Datetimes are formatted; already formatted strings pass through."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Inline(fields.Nested):
+    """A nested object read from the same source object (e.g. `ocr` from the evidence row's `ocr_*` columns)."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(obj, attr, obj, **kwargs)
+
+
+class ErrorBodySchema(ApiSchema):
+    code = fields.String(
+        required=True,
+        metadata={
+            "enum": [
+                "unauthorized",
+                "forbidden",
+                "not_found",
+                "not_allowed",
+                "conflict",
+                "invalid",
+                "too_large",
+                "too_many_requests",
+            ]
+        },
+    )
     message = fields.String(required=True)
-    allowed_events = fields.List(fields.String())
-    fields_ = fields.Dict(data_key="fields")
+    allowed_events = fields.List(fields.String(), metadata={"description": "with not_allowed: what may be fired now"})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "with invalid: the bad fields and why"})
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(ApiSchema):
     error = fields.Nested(ErrorBodySchema, required=True)
+
+
+def dump(schema: type[Schema], obj: Any, *, many: bool = False) -> Any:
+    """`obj` written through the response schema `schema` (only its declared fields)."""
+    return schema(many=many).dump(obj)
 
 
 def load_json(schema: Schema) -> dict:
@@ -31,32 +98,54 @@ def load_json(schema: Schema) -> dict:
     try:
         return schema.load(payload)
     except ValidationError as exc:
-        raise Invalid(str(_l("Some fields are invalid.")), fields=exc.normalized_messages())
+        raise Invalid(str(_l("Some fields are invalid.")), fields=exc.normalized_messages()) from None
+
+
+def load_optional_json(schema: Schema) -> dict:
+    """Like `load_json`, for endpoints whose body may be left out (no body: the schema's defaults)."""
+    if not request.get_data(cache=True):
+        return schema.load({})
+    return load_json(schema)
 
 
 def load_args(schema: Schema) -> dict:
     try:
         return schema.load(request.args.to_dict())
     except ValidationError as exc:
-        raise Invalid(str(_l("Some parameters are invalid.")), fields=exc.normalized_messages())
+        raise Invalid(str(_l("Some parameters are invalid.")), fields=exc.normalized_messages()) from None
+
+
+def load_form(schema: Schema) -> dict:
+    """Validate the text fields of a multipart/form request with `schema` (files are read by the view)."""
+    try:
+        return schema.load(request.form.to_dict())
+    except ValidationError as exc:
+        raise Invalid(str(_l("Some fields are invalid.")), fields=exc.normalized_messages()) from None
+
+
+def _components() -> dict[str, type[Schema]]:
+    from app.auth.schemas import TokenRequestSchema, TokenResponseSchema
+    from app.evidence.serializers import COMPONENTS as evidence_components
+    from app.payouts.api import COMPONENTS as payout_components
+    from app.tickets.schemas import COMPONENTS as ticket_components
+
+    return {
+        "Error": ErrorSchema,
+        "TokenRequest": TokenRequestSchema,
+        "TokenResponse": TokenResponseSchema,
+        **evidence_components,  # before the ticket schemas that nest them
+        **ticket_components,
+        **payout_components,
+    }
 
 
 def build_spec() -> dict:
-    """OpenAPI 3 document generated from the API views' docstrings and marshmallow schemas."""
+    """OpenAPI 3 document: the API views' docstrings and the marshmallow schemas they load and dump."""
     spec = APISpec(
         title="Refundesk API", version="1.0.0", openapi_version="3.0.3", plugins=[FlaskPlugin(), MarshmallowPlugin()]
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    from app.auth import schemas as auth_schemas
-    from app.tickets import schemas as ticket_schemas
-
-    spec.components.schema("Error", schema=ErrorSchema)
-    spec.components.schema("TokenRequest", schema=auth_schemas.TokenRequestSchema)
-    spec.components.schema("TokenResponse", schema=auth_schemas.TokenResponseSchema)
-    from app.evidence.serializers import COMPONENTS as evidence_components
-    from app.payouts.api import COMPONENTS as payout_components
-
-    for name, schema in {**ticket_schemas.COMPONENTS, **evidence_components, **payout_components}.items():
+    for name, schema in _components().items():
         spec.components.schema(name, schema=schema)
     for rule in current_app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "tickets_api.openapi":
@@ -65,12 +154,22 @@ def build_spec() -> dict:
                 spec.path(view=view, app=current_app)
     doc = spec.to_dict()
     doc["security"] = [{"bearer": []}]
-    unauthorized = {
-        "description": "missing, unknown or expired token",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    unauthorized = {"description": "missing, unknown or expired token", "content": error}
     for operations in doc.get("paths", {}).values():
         for op in operations.values():
-            if isinstance(op, dict) and "responses" in op and op.get("security") != []:
-                op["responses"].setdefault("401", unauthorized)  # every token-protected operation
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            if op.get("security") != []:  # every token-protected operation
+                op["responses"].setdefault("401", unauthorized)
+            if op.get("requestBody"):
+                op["responses"].setdefault("422", {"description": "bad fields", "content": error})
+            for param in op.get("parameters", []):
+                if param.get("in") == "query":  # a query parameter is left out, never null
+                    schema = param["schema"]
+                    schema.pop("nullable", None)
+                    if schema.get("default", 0) is None:
+                        del schema["default"]
+                    if "enum" in schema:
+                        schema["enum"] = [v for v in schema["enum"] if v is not None]
     return doc

@@ -1,10 +1,12 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from app.api_support import ApiSchema, ResponseSchema
 
 
-class TokenRequestSchema(Schema):
+class TokenRequestSchema(ApiSchema):
     email = fields.String(required=True)
     password = fields.String(required=True, load_only=True)
 
 
-class TokenResponseSchema(Schema):
-    token = fields.String(required=True)
+class TokenResponseSchema(ResponseSchema):
+    token = fields.String()

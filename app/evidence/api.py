@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from app.api_support import dump, load_form
 from app.auth.tokens import api_user, token_required
 from app.evidence import services
-from app.evidence.serializers import evidence_json, item_json
+from app.evidence.serializers import EvidenceListSchema, EvidenceUploadSchema, evidence_json, item_json
 from app.evidence.uploads import stream_uploads
 from app.tickets import visibility
 from app.tickets.services import get_ticket
-from app.tickets.visibility import viewer_of
 
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1")
 
@@ -40,12 +40,13 @@ def upload(ref: str):
     """
     user = api_user()
     ticket = get_ticket(ref, user)
+    form = load_form(EvidenceUploadSchema())
     f = request.files.get("file")
     if f is None:
-        item = services.answer_item(ticket, request.form.get("item"), request.form.get("answer", ""), user)
+        item = services.answer_item(ticket, form["item"], form["answer"] or "", user)
         return item_json(item), 200
     ev = services.attach_evidence(
-        ticket, f.stream, f.filename or "", user, item_code=request.form.get("item"), answer=request.form.get("answer")
+        ticket, f.stream, f.filename or "", user, item_code=form["item"], answer=form["answer"]
     )
     return evidence_json(ev), 201
 
@@ -63,8 +64,5 @@ def list_evidence(ref: str):
         404: {description: no such ticket (or not yours), content: {application/json: {schema: Error}}}
     """
     ticket = get_ticket(ref, api_user())
-    files = visibility.evidence(services.evidence_for(ticket), viewer_of(api_user()))
-    return {
-        "items": [item_json(i) for i in services.requested_items(ticket)],
-        "evidence": [evidence_json(e) for e in files],
-    }
+    files = visibility.evidence(services.evidence_for(ticket), visibility.viewer_of(api_user()))
+    return dump(EvidenceListSchema, {"items": services.requested_items(ticket), "evidence": files})

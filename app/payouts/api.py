@@ -2,55 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, fields
+from marshmallow import fields, validate
 
+from app.api_support import ApiSchema, DateTime, ResponseSchema, dump, load_optional_json
 from app.auth.tokens import api_user, token_required
-from app.errors import Invalid, NotFound
+from app.errors import NotFound
 from app.payouts import checks, services
 from app.payouts.models import Payout
+from app.tickets.models import PAYMENT_CHANNELS
 from app.tickets.services import get_ticket
 
 bp = Blueprint("payouts_api", __name__, url_prefix="/api/v1")
 
 
-class PayoutSchema(Schema):
+class PayoutSchema(ResponseSchema):
     id = fields.Integer()
-    ticket_ref = fields.String()
+    ticket_ref = fields.String(attribute="ticket.ref")
     amount_cents = fields.Integer()
-    channel = fields.String(metadata={"enum": ["balance", "alipay", "wechat", "bank_card"]})
+    channel = fields.String(metadata={"enum": list(PAYMENT_CHANNELS)})
     status = fields.String(metadata={"enum": ["pending", "processing", "succeeded", "failed", "cancelled"]})
-    reference = fields.String(allow_none=True)
+    reference = fields.String(attribute="gateway_reference", allow_none=True)
     manual = fields.Boolean()
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    succeeded_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    succeeded_at = DateTime(allow_none=True)
 
 
-class PayRequestSchema(Schema):
-    channel = fields.String(allow_none=True, metadata={"description": "balance, or the order's channel (default)"})
+class PayRequestSchema(ApiSchema):
+    channel = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(PAYMENT_CHANNELS),
+        metadata={"description": "balance, or the order's channel (default)"},
+    )
 
 
 COMPONENTS = {"Payout": PayoutSchema, "PayRequest": PayRequestSchema}
 
 
 def payout_json(payout: Payout) -> dict:
-    iso = lambda dt: dt.isoformat() if dt else None  # noqa: E731
-    return {
-        "id": payout.id,
-        "ticket_ref": payout.ticket.ref,
-        "amount_cents": payout.amount_cents,
-        "channel": payout.channel,
-        "status": payout.status,
-        "reference": payout.gateway_reference,
-        "manual": payout.manual,
-        "attempts": payout.attempts,
-        "last_error": payout.last_error,
-        "created_at": iso(payout.created_at),
-        "succeeded_at": iso(payout.succeeded_at),
-    }
+    return dump(PayoutSchema, payout)
 
 
 @bp.post("/tickets/<ref>/payout")
@@ -70,10 +64,7 @@ def pay(ref: str):
         422: {description: bad fields, content: {application/json: {schema: Error}}}
     """
     user = api_user()
-    body = request.get_json(silent=True) or {}
-    channel = body.get("channel") if isinstance(body, dict) else None
-    if channel is not None and not isinstance(channel, str):
-        raise Invalid(str(_l("Some fields are invalid.")), fields={"channel": ["a string"]})
+    channel = load_optional_json(PayRequestSchema())["channel"]
     payout = services.request_payout(get_ticket(ref, user).id, user, channel=channel)
     return payout_json(payout), 202
 

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 from app.api_support import build_spec, load_args, load_json
 from app.auth.tokens import api_user, token_required
 from app.tickets import schemas, services
-from app.tickets.serializers import order_json, ticket_json
+from app.tickets.serializers import order_json, ticket_json, ticket_page_json
 from app.workflow.service import apply_event
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
@@ -109,13 +109,7 @@ def list_tickets():
     ---
     get:
       tags: [tickets]
-      parameters:
-        - {name: state, in: query, schema: {type: string}}
-        - {name: kind, in: query, schema: {type: string}}
-        - {name: sla, in: query, schema: {type: string, enum: [warning, breached]}}
-        - {name: assignee, in: query, schema: {type: string}, description: "me, none or a user id"}
-        - {name: cursor, in: query, schema: {type: string}}
-        - {name: limit, in: query, schema: {type: integer}}
+      parameters: [{in: query, schema: TicketListArgsSchema}]
       responses:
         200: {description: a page, content: {application/json: {schema: TicketPage}}}
         403: {description: staff only, content: {application/json: {schema: Error}}}
@@ -123,7 +117,7 @@ def list_tickets():
     """
     args = load_args(schemas.TicketListArgsSchema())
     rows, nxt = services.list_tickets(api_user(), **args)
-    return {"items": [ticket_json(t, api_user(), with_timeline=False) for t in rows], "next_cursor": nxt}
+    return ticket_page_json(rows, api_user(), nxt)
 
 
 @bp.get("/openapi.json")

@@ -1,11 +1,14 @@
-"""Marshmallow schemas of the API: validate input, and document output in OpenAPI."""
+"""Marshmallow schemas of the orders and tickets API: they validate input, dump the responses
+(app/tickets/serializers.py) and are the OpenAPI document's components (app/api_support.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
+from app.api_support import ApiSchema, DateTime, ResponseSchema
+from app.evidence.serializers import EvidenceItemSchema, EvidenceSchema
 from app.tickets.models import DELIVERY_STATUSES, KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES
 from app.workflow.machine import EVENTS, STATES
 
@@ -29,13 +32,13 @@ def order_time(**kwargs) -> fields.AwareDateTime:
     )
 
 
-class MembershipSchema(Schema):
+class MembershipSchema(ApiSchema):
     activated_at = order_time(allow_none=True, load_default=None)
     term_days = fields.Integer(validate=validate.Range(1, 36500), allow_none=True, load_default=None)
     benefits_used_cents = fields.Integer(validate=validate.Range(0, MAX_CENTS), load_default=0)
 
 
-class OrderCreateSchema(Schema):
+class OrderCreateSchema(ApiSchema):
     order_no = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
     customer_email = fields.Email(required=True, validate=validate.Length(max=254))
     merchant_code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$"))
@@ -52,26 +55,7 @@ class OrderCreateSchema(Schema):
     membership = fields.Nested(MembershipSchema, allow_none=True, load_default=None)
 
 
-class OrderSchema(Schema):
-    order_no = fields.String()
-    merchant_code = fields.String()
-    product_type = fields.String()
-    product_name = fields.String()
-    quantity = fields.Integer()
-    amount_cents = fields.Integer()
-    refundable_cents = fields.Integer(
-        allow_none=True, metadata={"description": "what may still be refunded; null in list pages (not computed there)"}
-    )
-    currency = fields.String()
-    payment_channel = fields.String()
-    paid_at = fields.DateTime()
-    delivery_status = fields.String()
-    delivered_at = fields.DateTime(allow_none=True)
-    card_key_revealed_at = fields.DateTime(allow_none=True)
-    membership = fields.Nested(MembershipSchema, allow_none=True)
-
-
-class TicketCreateSchema(Schema):
+class TicketCreateSchema(ApiSchema):
     order_no = fields.String(required=True, validate=validate.Length(1, 64))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     description = fields.String(load_default="", validate=validate.Length(0, 5000))
@@ -80,7 +64,7 @@ class TicketCreateSchema(Schema):
     )
 
 
-class EventRequestSchema(Schema):
+class EventRequestSchema(ApiSchema):
     event = fields.String(required=True, validate=validate.OneOf(EVENTS))
     reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(0, 5000))
     amount_cents = fields.Integer(
@@ -95,7 +79,7 @@ class EventRequestSchema(Schema):
     version = fields.Integer(strict=True, allow_none=True, load_default=None)
 
 
-class TicketListArgsSchema(Schema):
+class TicketListArgsSchema(ApiSchema):
     state = fields.String(validate=validate.OneOf(STATES), load_default=None)
     kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
     sla = fields.String(validate=validate.OneOf(("warning", "breached")), load_default=None)
@@ -104,47 +88,95 @@ class TicketListArgsSchema(Schema):
     limit = fields.Integer(validate=validate.Range(1, 200), load_default=None)
 
 
-class TimelineEntrySchema(Schema):
+class MembershipOutSchema(ResponseSchema):
+    activated_at = DateTime(allow_none=True)
+    term_days = fields.Integer(allow_none=True)
+    benefits_used_cents = fields.Integer()
+
+
+class OrderSchema(ResponseSchema):
+    order_no = fields.String()
+    merchant_code = fields.String(attribute="merchant.code")
+    product_type = fields.String(metadata={"enum": list(PRODUCT_TYPES)})
+    product_name = fields.String()
+    quantity = fields.Integer()
+    amount_cents = fields.Integer()
+    refundable_cents = fields.Integer(
+        allow_none=True, metadata={"description": "what may still be refunded; null in list pages (not computed there)"}
+    )
+    currency = fields.String()
+    payment_channel = fields.String(metadata={"enum": list(PAYMENT_CHANNELS)})
+    paid_at = DateTime()
+    delivery_status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
+    delivered_at = DateTime(allow_none=True)
+    card_key_revealed_at = DateTime(allow_none=True)
+    membership = fields.Nested(MembershipOutSchema, allow_none=True)
+
+
+class FastTrackSchema(ResponseSchema):
+    rule = fields.String(metadata={"description": "the fast-track rule that decided (app/workflow/policies.py)"})
+    explanation = fields.String(metadata={"description": "the decision in plain words, in the caller's language"})
+    facts = fields.Dict(
+        allow_none=True, metadata={"description": "what the rule saw; staff and the platform only (null for customers)"}
+    )
+
+
+class TimelineEntrySchema(ResponseSchema):
     event = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
     actor_role = fields.String()
-    reason = fields.String(allow_none=True)
-    at = fields.DateTime()
+    reason = fields.String(
+        allow_none=True, metadata={"description": "null when there is none or the caller may not see it"}
+    )
+    at = DateTime()
+    fast_track = fields.Nested(
+        FastTrackSchema, allow_none=True, metadata={"description": "set when a fast-track rule made this decision"}
+    )
 
 
-class SlaSchema(Schema):
+class SlaSchema(ResponseSchema):
     metric = fields.String(allow_none=True)
     status = fields.String()
     paused = fields.Boolean()
-    due_at = fields.DateTime(allow_none=True)
-    warn_at = fields.DateTime(allow_none=True)
-    evidence_due_at = fields.DateTime(allow_none=True)
+    due_at = DateTime(allow_none=True)
+    warn_at = DateTime(allow_none=True)
+    evidence_due_at = DateTime(allow_none=True)
     business_seconds_left = fields.Integer(allow_none=True)
     business_seconds_overdue = fields.Integer(allow_none=True)
 
 
-class TicketSchema(Schema):
+class TicketSummarySchema(ResponseSchema):
+    """A ticket as list pages show it (no timeline or evidence; the order's refundable_cents is null)."""
+
     ref = fields.String()
-    kind = fields.String()
-    state = fields.String()
+    kind = fields.String(metadata={"enum": list(KINDS)})
+    state = fields.String(metadata={"enum": list(STATES)})
     state_label = fields.String()
     order = fields.Nested(OrderSchema)
     requested_amount_cents = fields.Integer()
     approved_amount_cents = fields.Integer(allow_none=True)
     allowed_events = fields.List(fields.String())
-    timeline = fields.List(fields.Nested(TimelineEntrySchema))
-    evidence_items = fields.List(fields.Dict(), metadata={"description": "requested items (see EvidenceItem)"})
-    evidence = fields.List(fields.Dict(), metadata={"description": "uploaded files (see Evidence)"})
+    fast_track = fields.Nested(
+        FastTrackSchema, allow_none=True, metadata={"description": "the rule that decided the ticket automatically"}
+    )
     sla = fields.Nested(SlaSchema)
     tracker_url = fields.String()
     version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = DateTime()
+    updated_at = DateTime()
 
 
-class TicketPageSchema(Schema):
-    items = fields.List(fields.Nested(TicketSchema))
+class TicketSchema(TicketSummarySchema):
+    """One ticket with what the caller may see of its timeline and evidence."""
+
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    evidence_items = fields.List(fields.Nested(EvidenceItemSchema), metadata={"description": "requested items"})
+    evidence = fields.List(fields.Nested(EvidenceSchema), metadata={"description": "files the caller may see"})
+
+
+class TicketPageSchema(ResponseSchema):
+    items = fields.List(fields.Nested(TicketSummarySchema))
     next_cursor = fields.String(allow_none=True)
 
 
@@ -153,6 +185,7 @@ COMPONENTS = {
     "Order": OrderSchema,
     "TicketCreate": TicketCreateSchema,
     "EventRequest": EventRequestSchema,
+    "TicketSummary": TicketSummarySchema,
     "Ticket": TicketSchema,
     "TicketPage": TicketPageSchema,
 }
