@@ -163,6 +163,7 @@ def build_spec() -> dict:
             if op.get("security") != []:  # every token-protected operation
                 op["responses"].setdefault("401", unauthorized)
             if op.get("requestBody"):
+                op["requestBody"].setdefault("required", True)  # say `required: false` where it may be left out
                 op["responses"].setdefault("422", {"description": "bad fields", "content": error})
             for param in op.get("parameters", []):
                 if param.get("in") == "query":  # a query parameter is left out, never null

@@ -50,7 +50,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         if wants_json():
-            return {"error": {"code": HTTP_CODES.get(status, "error"), "message": exc.description}}, status
+            body = {"error": {"code": HTTP_CODES.get(status, "error"), "message": exc.description}}
+            allow = [v for k, v in exc.get_headers() if k.lower() == "allow"]  # 405 says what is allowed
+            return body, status, {"Allow": allow[0]} if allow else {}
         return render_template("errors/error.html", status=status, message=exc.description), status
 
     @app.errorhandler(Exception)

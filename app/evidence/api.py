@@ -43,10 +43,10 @@ def upload(ref: str):
     form = load_form(EvidenceUploadSchema())
     f = request.files.get("file")
     if f is None:
-        item = services.answer_item(ticket, form["item"], form["answer"] or "", user)
+        item = services.answer_item(ticket, form["item"] or None, form["answer"], user)
         return item_json(item), 200
     ev = services.attach_evidence(
-        ticket, f.stream, f.filename or "", user, item_code=form["item"], answer=form["answer"]
+        ticket, f.stream, f.filename or "", user, item_code=form["item"] or None, answer=form["answer"] or None
     )
     return evidence_json(ev), 201
 

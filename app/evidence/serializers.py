@@ -80,10 +80,10 @@ class EvidenceUploadSchema(ApiSchema):
         }
     )
     item = fields.String(
-        load_default=None, validate=validate.Length(1, 200), metadata={"description": "code of the requested item"}
+        load_default="", validate=validate.Length(0, 200), metadata={"description": "code of the requested item"}
     )
     answer = fields.String(
-        load_default=None,
+        load_default="",
         validate=validate.Length(0, 5000),
         metadata={"description": "without file: why the item cannot be provided; with file: a note"},
     )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from marshmallow import ValidationError, fields, validate
 
@@ -13,22 +13,26 @@ from app.tickets.models import DELIVERY_STATUSES, KINDS, PAYMENT_CHANNELS, PRODU
 from app.workflow.machine import EVENTS, STATES
 
 MAX_CENTS = 10**11
-# Times the platform reports must fall in this window: far-off years (0001, 9999) cannot be converted
-# to UTC or shifted by the policies' windows without overflowing, and are never real order times.
-EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
-TIME_WINDOW = "between 2000-01-01 and 2100-01-01 (UTC)"
+# Times the platform reports must be written with a year from 2000 to 2099 (as sent, before the
+# offset is applied): far-off years (0001, 9999) cannot be converted to UTC or shifted by the
+# policies' windows without overflowing, and are never real order times. The document says it
+# with a pattern, so clients and fuzzers see the same rule the validator applies.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+TIME_PATTERN = r"^20[0-9]{2}-"
+TIME_WINDOW = f"year {FIRST_YEAR}-{LAST_YEAR}"
 
 
 def _plausible_time(value: datetime) -> None:
-    if not EARLIEST_TIME <= value < LATEST_TIME:
-        raise ValidationError(f"Must be {TIME_WINDOW}.")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(f"Must be in the {TIME_WINDOW}.")
 
 
 def order_time(**kwargs) -> fields.AwareDateTime:
-    """An ISO 8601 time with an offset, inside the plausible window."""
+    """An ISO 8601 time with an offset, in the plausible years."""
     return fields.AwareDateTime(
-        validate=_plausible_time, metadata={"description": f"ISO 8601 with offset, {TIME_WINDOW}"}, **kwargs
+        validate=_plausible_time,
+        metadata={"description": f"ISO 8601 with offset, {TIME_WINDOW}", "pattern": TIME_PATTERN},
+        **kwargs,
     )
 
 
@@ -83,8 +87,15 @@ class TicketListArgsSchema(ApiSchema):
     state = fields.String(validate=validate.OneOf(STATES), load_default=None)
     kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
     sla = fields.String(validate=validate.OneOf(("warning", "breached")), load_default=None)
-    assignee = fields.String(load_default=None, validate=validate.Regexp(r"^(me|none|[0-9]{1,10})$"))
-    cursor = fields.String(load_default=None)
+    assignee = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^(me|none|[0-9]{1,9})$"),
+        metadata={"description": "me, none or a user id"},
+    )
+    cursor = fields.String(
+        load_default=None,
+        metadata={"description": "opaque: only a next_cursor this endpoint returned (anything else is 422)"},
+    )
     limit = fields.Integer(validate=validate.Range(1, 200), load_default=None)
 
 
