@@ -99,11 +99,12 @@ def register_cli(app: Flask) -> None:
         """
         from app.jobs import PERIODIC, run_periodic
 
+        known = [job.name for job in PERIODIC]
         if run_all == bool(name):
             raise click.UsageError("give a job NAME or --all")
-        names = [job.name for job in PERIODIC] if run_all else [name]
-        if name and name not in {job.name for job in PERIODIC}:
-            raise click.BadParameter(f"no periodic job {name!r}; one of: {', '.join(j.name for j in PERIODIC)}")
+        if name is not None and name not in known:
+            raise click.BadParameter(f"no periodic job {name!r}; one of: {', '.join(known)}")
+        names = known if name is None else [name]
         failed = []
         for job_name in names:
             try:

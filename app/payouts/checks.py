@@ -131,7 +131,7 @@ def notify_paid(ticket: Ticket, payout: Payout) -> None:
     from app.i18n import money
     from app.tickets.labels import CHANNEL_LABELS
 
-    customer = db.session.get(User, ticket.customer_id)
+    customer = db.session.get_one(User, ticket.customer_id)
     with force_locale(customer.locale or "zh_Hans_CN"):
         title = _("Your refund for %(ref)s has been paid", ref=ticket.ref)
         body = _(

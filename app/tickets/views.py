@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -41,21 +41,11 @@ FIELD_OF = {
     "items": "items",
     "body": "body",
 }
-# Where the Payouts package's finance desk lives, when it is installed (first endpoint found).
-FINANCE_DESK_ENDPOINTS = ("payouts.queue", "payouts.index", "payouts.finance_queue")
-
-
-def finance_desk_url() -> str:
-    for endpoint in FINANCE_DESK_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return url_for("tickets.queue", state="finance")
 
 
 @bp.app_context_processor
 def navigation():
     return {
-        "finance_desk_url": finance_desk_url,
         "item_text": progress.item_text,
         "timeline_label": progress.timeline_label,
         "role_label": progress.role_label,

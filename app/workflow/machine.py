@@ -13,7 +13,8 @@ How an event runs (`app.workflow.service.apply_event`, the only writer of `ticke
    starts or resumes its own);
 5. one audit event (app/workflow/events.py) is appended, and everything commits at once;
 6. after the commit, the `ticket_transitioned` signal (app/workflow/signals.py) is sent; its
-   receivers are wired in `app/__init__.py` (`RECEIVERS`): auto-pay, fast-track rules on submit.
+   receivers are connected in `app/__init__.py` (`_connect_receivers`): fast-track rules on
+   submit (app/workflow/receivers.py), auto-pay on reaching finance (app/payouts/receivers.py).
 
 Guards decide whether an event is offered at all (they see the ticket, the actor and the time,
 never the input); checks judge the input of an event that is offered.
@@ -125,7 +126,7 @@ def approval_within_balance(ctx: EventContext) -> None:
     """
     ticket = ctx.ticket
     amount = ctx.amount_cents if ctx.amount_cents is not None else ticket.requested_amount_cents
-    order = db.session.get(Order, ticket.order_id, with_for_update=True, populate_existing=True)
+    order = db.session.get_one(Order, ticket.order_id, with_for_update=True, populate_existing=True)
     balance = refundable_balance(order, exclude_ticket_id=ticket.id)
     if amount <= 0 or amount > balance:
         raise Invalid(

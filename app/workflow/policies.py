@@ -299,7 +299,7 @@ def check_fast_track(ctx: EventContext) -> None:
 
     Without an amount the requested amount is refunded; the rules always name themselves.
     """
-    order = db.session.get(Order, ctx.ticket.order_id, with_for_update=True, populate_existing=True)
+    order = db.session.get_one(Order, ctx.ticket.order_id, with_for_update=True, populate_existing=True)
     balance = refundable_balance(order, exclude_ticket_id=ctx.ticket.id)
     if ctx.amount_cents is None:
         ctx.amount_cents = ctx.ticket.requested_amount_cents

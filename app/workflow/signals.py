@@ -9,12 +9,12 @@
 - actor_id (None for the system), actor_role ("system" for the system).
 
 Receivers do after-commit work (auto-pay, fast-track rules on submit, …). They are connected in
-one place, `app/__init__.py` (`RECEIVERS`), never at import time. `send_transitioned` calls each
-receiver in isolation: a receiver that raises is logged with the ticket ref, its session work
-is rolled back, the other receivers still run, and the committed transition is never turned
-into an error response. A receiver that must not be lost (money, mail) enqueues a job or is
-backed by a periodic job (see PERIODIC in app/jobs.py), because a crash after the commit and
-before the receiver ran loses it.
+one place, `_connect_receivers` in app/__init__.py, never at import time; no order among them
+is promised. `send_transitioned` calls each receiver in isolation: a receiver that raises is
+logged with the ticket ref, its session work is rolled back, the other receivers still run, and
+the committed transition is never turned into an error response. A receiver whose work must not
+be lost (money, mail) is backed by a periodic job (PERIODIC in app/jobs.py), because a crash
+between the commit and the receiver loses it.
 """
 
 from __future__ import annotations

@@ -145,3 +145,20 @@ def test_an_integrity_error_over_the_api_is_a_clear_409(app, db, api, monkeypatc
     )
     assert resp.status_code == 409
     assert resp.json["error"]["code"] == "integrity_error"
+
+
+def test_a_crashing_fast_track_rule_leaves_the_filed_ticket_submitted(app, db, monkeypatch, caplog):
+    from app.tickets.services import create_ticket
+    from app.workflow import receivers
+    from tests.factories import make_order
+
+    def crash(ticket):
+        raise RuntimeError("rule engine bug")
+
+    monkeypatch.setattr(receivers, "decide", crash)
+    _capture(caplog, monkeypatch, "app.workflow.signals")
+    order = make_order(amount_cents=1_000)  # small enough for the small_amount rule
+    ticket = create_ticket(order.order_no, "not_delivered", "never arrived", order.customer)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).state == "submitted"  # filed; an agent triages it
+    assert any("fast_track_on_submit" in r.getMessage() and ticket.ref in r.getMessage() for r in caplog.records)
