@@ -17,13 +17,13 @@ pytestmark = pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (run
 def _race(app, monkeypatch, calls):
     """Run the given (path, json, headers) calls at once; every thread loads the ticket first."""
     barrier = threading.Barrier(len(calls), timeout=10)
-    original = service._check_approval
+    original = service._check_input  # runs the row's checks (approve: balance, then limit)
 
-    def synchronized(ctx):
+    def synchronized(t, ctx):
         barrier.wait()  # both requests have read the ticket at the same version
-        return original(ctx)
+        return original(t, ctx)
 
-    monkeypatch.setattr(service, "_check_approval", synchronized)
+    monkeypatch.setattr(service, "_check_input", synchronized)
     return run_at_once([client_call(app, "post", path, json=body, headers=headers) for path, body, headers in calls])
 
 
