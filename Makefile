@@ -6,15 +6,21 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres venv system-deps services translations worker clean
+.PHONY: run test lint format test-sqlite test-postgres venv venv-dev system-deps services translations worker clean
 
+# Runtime dependencies for `make run`; runtime + development (tests, lint, types) for `make test`.
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
 venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
 
 # Debian packages: Chromium + CJK fonts (browser tests), Tesseract (OCR), libmagic (type sniffing).
 system-deps:
@@ -52,12 +58,22 @@ run: venv translations
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: venv system-deps services translations test-sqlite test-postgres
+test: venv-dev system-deps services translations lint test-sqlite test-postgres
 
-test-sqlite: venv
+# Lint, format and type checks (configuration in pyproject.toml); fails on any finding.
+lint: venv-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-sqlite: venv-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-test-postgres: venv
+test-postgres: venv-dev
 	TEST_DATABASE_URL=$(PG_URL) REDIS_TEST_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q -p no:cacheprovider
 
 worker: venv
