@@ -51,6 +51,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.analytics import views as analytics_views
     from app.auth import api as auth_api
     from app.auth import views as auth_views
     from app.dashboard import views as dashboard_views
@@ -64,7 +65,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.tickets import api as tickets_api
     from app.tickets import views as tickets_views
 
-    for bp in (auth_api.bp, tickets_api.bp, evidence_api.bp, payouts_api.bp):  # token auth, no cookies
+    for bp in (
+        auth_api.bp,
+        tickets_api.bp,
+        evidence_api.bp,
+        payouts_api.bp,
+        analytics_views.api_bp,
+    ):  # token auth, no cookies
         csrf.exempt(bp)
         app.register_blueprint(bp)
     for bp in (
@@ -75,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_views.bp,
         notifications_views.bp,
         sla_views.bp,
+        analytics_views.bp,
     ):
         app.register_blueprint(bp)
 

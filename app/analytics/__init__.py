@@ -1,0 +1,1 @@
+"""Complaint analytics for managers: daily roll-ups, KPIs, trends, breakdowns, spikes, complainant flags."""

@@ -1,0 +1,150 @@
+"""The managers' analytics page (HTML, ECharts from static/vendor) and its JSON API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.analytics import services
+from app.auth.access import roles_required
+from app.auth.tokens import token_required
+from app.errors import Invalid
+from app.tickets.labels import KIND_LABELS
+from app.types import utcnow
+
+ANALYTICS_ROLES = ("manager", "admin")
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+api_bp = Blueprint("analytics_api", __name__, url_prefix="/api/v1/analytics")
+
+DIM_LABELS = {
+    "kind": _l("Kind"),
+    "merchant": _l("Merchant"),
+    "product_type": _l("Product type"),
+    "product": _l("Product"),
+    "channel": _l("Payment channel"),
+    "agent": _l("Agent"),
+}
+
+
+def _days_arg() -> int:
+    raw = request.args.get("days", "28")
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise Invalid(str(_l("Some parameters are invalid.")), fields={"days": ["1..366"]})
+    return int(raw)
+
+
+def drill_url(dim: str, value: str) -> str | None:
+    """The queue filtered to one value of a breakdown (all states)."""
+    if dim == "kind":
+        return url_for("tickets.queue", kind=value, state="")
+    return None
+
+
+@bp.get("/")
+@roles_required(*ANALYTICS_ROLES)
+def index():
+    now = utcnow()
+    days = _days_arg()
+    breakdowns = {dim: services.breakdown(dim, now, days) for dim in services.BREAKDOWNS}
+    agents = services.agent_names([r["value"] for r in breakdowns["agent"]])
+    return render_template(
+        "analytics/index.html",
+        kpis=services.kpis(now),
+        trend=services.weekly_trend(now),
+        breakdowns=breakdowns,
+        dim_labels=DIM_LABELS,
+        kind_labels=KIND_LABELS,
+        agents=agents,
+        spikes=services.spikes(now),
+        spike_rule=services.spike_rule(),
+        flagged=services.flagged_customers(),
+        rule_text=services.rule_text,
+        drill_url=drill_url,
+        days=days,
+        as_of=services.data_as_of(),
+    )
+
+
+@api_bp.get("/summary")
+@token_required(*ANALYTICS_ROLES)
+def summary():
+    """KPI tiles and the weekly trend.
+    ---
+    get:
+      tags: [analytics]
+      responses:
+        200: {description: KPIs (live) and 12 weekly rows (from the roll-up)}
+        403: {description: managers and admins only, content: {application/json: {schema: Error}}}
+    """
+    now = utcnow()
+    as_of = services.data_as_of()
+    return jsonify(
+        kpis=services.kpis(now),
+        trend=services.weekly_trend(now),
+        data_as_of=as_of.isoformat() if as_of else None,
+    )
+
+
+@api_bp.get("/breakdown/<dim>")
+@token_required(*ANALYTICS_ROLES)
+def breakdown(dim: str):
+    """Complaints of the last `days` days (default 28) per kind, merchant, product_type, product,
+    channel or agent.
+    ---
+    get:
+      tags: [analytics]
+      parameters:
+        - name: dim
+          in: path
+          required: true
+          schema: {type: string, enum: [kind, merchant, product_type, product, channel, agent]}
+        - {name: days, in: query, schema: {type: integer, minimum: 1, maximum: 366}}
+      responses:
+        200: {description: rows, most complaints first}
+        404: {description: unknown dimension, content: {application/json: {schema: Error}}}
+        422: {description: bad days, content: {application/json: {schema: Error}}}
+    """
+    if dim not in services.BREAKDOWNS:
+        from app.errors import NotFound
+
+        raise NotFound(str(_l("No such breakdown.")))
+    return jsonify(dim=dim, days=_days_arg(), rows=services.breakdown(dim, utcnow(), _days_arg()))
+
+
+@api_bp.get("/spikes")
+@token_required(*ANALYTICS_ROLES)
+def spikes():
+    """Merchants and products far above their own baseline this week, with the rule.
+    ---
+    get:
+      tags: [analytics]
+      responses:
+        200: {description: spikes and the rule in words}
+    """
+    return jsonify(rule=services.spike_rule(), spikes=services.spikes(utcnow()))
+
+
+@api_bp.get("/complainants")
+@token_required(*ANALYTICS_ROLES)
+def complainants():
+    """Customers flagged by the abuse rules (many requests or refunds in a short time, mostly rejected).
+    ---
+    get:
+      tags: [analytics]
+      responses:
+        200: {description: flagged customers}
+    """
+    rows = [
+        {
+            "customer_id": f.customer_id,
+            "email": u.email,
+            "tickets": f.tickets,
+            "refunds": f.refunds,
+            "rejected": f.rejected,
+            "reasons": f.reasons,
+            "reason_texts": [services.rule_text(r) for r in f.reasons],
+        }
+        for f, u in services.flagged_customers(100)
+    ]
+    return jsonify(window_days=services.FLAG_WINDOW_DAYS, customers=rows)
