@@ -14,11 +14,12 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast as cast_type
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, String, case, cast, delete, exists, func, insert, literal, select
+from sqlalchemy import CursorResult, Date, String, case, cast, delete, exists, func, insert, literal, select
 
 from app.analytics.models import DIMENSIONS, ComplainantFlag, ComplaintDaily
 from app.auth.models import User
@@ -120,7 +121,7 @@ def rollup(now: datetime | None = None, days: int | None = None) -> int:
             .group_by(day, value)
         )
         cols = ["day", "dim", "value", "opened", "rejected", "paid", "refund_cents", "breached", "computed_at"]
-        result = db.session.execute(insert(ComplaintDaily).from_select(cols, q))
+        result = cast_type(CursorResult, db.session.execute(insert(ComplaintDaily).from_select(cols, q)))
         written += max(result.rowcount or 0, 0)
     _rebuild_flags(now)
     db.session.commit()
@@ -261,7 +262,7 @@ def _median_hours_to_money(now: datetime) -> float | None:
         )
         value = db.session.scalar(q.select_from(Payout))
         return None if value is None else round(float(value) / 3600, 1)
-    spans = [(paid - filed).total_seconds() for paid, filed in db.session.execute(base)]
+    spans = [(paid - filed).total_seconds() for paid, filed in db.session.execute(base) if paid and filed]
     return round(statistics.median(spans) / 3600, 1) if spans else None
 
 
