@@ -14,12 +14,11 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast as cast_type
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, Date, String, case, cast, delete, exists, func, insert, literal, select
+from sqlalchemy import Date, String, case, cast, delete, exists, func, insert, literal, select
 
 from app.analytics.models import DIMENSIONS, ComplainantFlag, ComplaintDaily
 from app.auth.models import User
@@ -97,7 +96,6 @@ def rollup(now: datetime | None = None, days: int | None = None) -> int:
     db.session.execute(delete(ComplaintDaily).where(ComplaintDaily.day >= first))
     day = _local_day(Ticket.created_at, now)
     breached = exists().where(SlaRecord.ticket_id == Ticket.id, SlaRecord.breached_at.is_not(None))
-    written = 0
     for dim in DIMENSIONS:
         value = _dim_value(dim)
         q = (
@@ -121,11 +119,11 @@ def rollup(now: datetime | None = None, days: int | None = None) -> int:
             .group_by(day, value)
         )
         cols = ["day", "dim", "value", "opened", "rejected", "paid", "refund_cents", "breached", "computed_at"]
-        result = cast_type(CursorResult, db.session.execute(insert(ComplaintDaily).from_select(cols, q)))
-        written += max(result.rowcount or 0, 0)
+        db.session.execute(insert(ComplaintDaily).from_select(cols, q))
+    written = db.session.scalar(select(func.count()).select_from(ComplaintDaily).where(ComplaintDaily.day >= first))
     _rebuild_flags(now)
     db.session.commit()
-    return written
+    return int(written or 0)
 
 
 def _flag_counts(now: datetime, customer_id: int | None = None):
