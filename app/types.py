@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Index
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +32,11 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def trgm_index(name: str, column: str) -> Index:
+    """A trigram GIN index (PostgreSQL pg_trgm) serving `ILIKE '%word%'` for search (app/tickets/search.py);
+    not created on SQLite, where search scans."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}).ddl_if(
+        dialect="postgresql"
+    )

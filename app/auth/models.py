@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.types import UTCDateTime, utcnow
+from app.types import UTCDateTime, trgm_index, utcnow
 
 
 class User(UserMixin, db.Model):
@@ -28,6 +28,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    __table_args__ = (trgm_index("ix_trgm_users_email", "email"), trgm_index("ix_trgm_users_name", "name"))
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

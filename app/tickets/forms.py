@@ -196,6 +196,7 @@ class QueueFilterForm(FlaskForm):
         validators=[Optional()],
         choices=[SelectChoice("", _l("All kinds")), *(SelectChoice(k, KIND_LABELS[k]) for k in KINDS)],
     )
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
     who = SelectField(
         _l("Assigned"),
         default="all",

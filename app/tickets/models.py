@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.extensions import db
-from app.types import UTCDateTime, utcnow
+from app.types import UTCDateTime, trgm_index, utcnow
 
 PRODUCT_TYPES = ("game_card", "recharge", "card_key", "membership", "item", "other")
 PAYMENT_CHANNELS = ("balance", "alipay", "wechat", "bank_card")
@@ -23,6 +23,12 @@ KINDS = (
     "membership_refund",
     "service_fault",
     "other",
+)
+
+
+# The trigram indexes need the extension (migration 0006 creates it too; this is for create_all in tests).
+event.listen(
+    db.metadata, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
 )
 
 
@@ -61,7 +67,10 @@ class Order(db.Model):
     merchant: Mapped[Merchant] = relationship()
     tickets: Mapped[list[Ticket]] = relationship(back_populates="order")
 
-    __table_args__ = (Index("ix_orders_customer_paid", "customer_id", "paid_at"),)
+    __table_args__ = (
+        Index("ix_orders_customer_paid", "customer_id", "paid_at"),
+        trgm_index("ix_trgm_orders_order_no", "order_no"),
+    )
 
 
 class Ticket(db.Model):
@@ -108,6 +117,8 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_tickets_state_created", "state", "created_at", "id"),
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        trgm_index("ix_trgm_tickets_ref", "ref"),
+        trgm_index("ix_trgm_tickets_description", "description"),
     )
 
     def __init__(self, **kwargs):
@@ -131,4 +142,6 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+    __table_args__ = (trgm_index("ix_trgm_messages_body", "body"),)
     author: Mapped[User | None] = relationship()

@@ -92,6 +92,12 @@ class TicketListArgsSchema(ApiSchema):
         validate=validate.Regexp(r"^(me|none|[0-9]{1,9})$"),
         metadata={"description": "me, none or a user id"},
     )
+    search = fields.String(
+        data_key="q",
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "words to find in ref, order number, customer, merchant, description, messages"},
+    )
     cursor = fields.String(
         load_default=None,
         metadata={"description": "opaque: only a next_cursor this endpoint returned (anything else is 422)"},

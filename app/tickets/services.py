@@ -19,6 +19,7 @@ from app.auth.permissions import can
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
+from app.tickets.search import filter_by_text
 from app.types import utcnow
 from app.workflow.policies import refundable_balance
 from app.workflow.service import apply_event
@@ -160,6 +161,7 @@ def list_tickets(
     kind: str | None = None,
     assignee: str | None = None,
     sla: str | None = None,
+    search: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> tuple[list[Ticket], str | None]:
@@ -192,6 +194,8 @@ def list_tickets(
             q = q.where(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now)
         else:
             raise Invalid(str(_l("Bad SLA filter.")), fields={"sla": ["warning or breached"]})
+    if search:
+        q = filter_by_text(q, search)
     order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
     rows: list[Ticket] = []
     for part in _after_cursor(q, _decode_cursor(cursor)) if cursor else [q]:

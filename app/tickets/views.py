@@ -299,13 +299,14 @@ WHO = {"all": None, "mine": "me", "unassigned": "none"}
 @permission_required("queue")
 def queue():
     form = QueueFilterForm(request.args)
-    if "state" not in request.args:
+    if "state" not in request.args and not request.args.get("q"):  # a search looks at every state
         form.state.data = "finance" if can(current_user, "pay") else "submitted"
     if not form.validate():
         raise Invalid(str(_l("Some filters are invalid.")), fields=form.errors)
     state, kind, who = form.state.data or None, form.kind.data or None, form.who.data
+    search = (form.q.data or "").strip() or None
     rows, next_cursor = services.list_tickets(
-        current_user, state=state, kind=kind, assignee=WHO[who], cursor=form.cursor.data or None
+        current_user, state=state, kind=kind, assignee=WHO[who], search=search, cursor=form.cursor.data or None
     )
     counts = queries.count_by_state(
         kind=kind, assignee_id=current_user.id if who == "mine" else None, unassigned=who == "unassigned"
@@ -318,7 +319,7 @@ def queue():
         counts=counts,
         people=people,
         next_cursor=next_cursor,
-        filters={"state": state or "", "kind": kind or "", "who": who},
+        filters={"state": state or "", "kind": kind or "", "who": who, "q": search or ""},
         can_claim=can(current_user, "assign"),
         open_states=OPEN_STATES,
     )
