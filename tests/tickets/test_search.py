@@ -28,7 +28,7 @@ def _ticket(description: str, email: str, name: str = "", merchant: str = "M1", 
 @pytest.fixture
 def desk(app, monkeypatch):
     monkeypatch.setitem(app.config, "FAST_TRACK_ENABLED", False)
-    a = _ticket("充值卡提示已被使用，无法激活", "li.lei@example.com", "李雷", merchant="STAR", order_no="KM-20261101-7788")
+    a = _ticket("充值卡提示已被使用，无法激活", "li.lei@example.com", "李雷", "STAR", order_no="KM-20261101-7788")
     b = _ticket("The game card code is invalid", "han.meimei@example.com", "韩梅梅", merchant="MOON")
     c = _ticket("100% off coupon did not apply", "other@example.com", merchant="MOON")
     add_message(b, staff("agent"), "已联系商家补发卡密", internal=False)
