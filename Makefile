@@ -58,7 +58,7 @@ run: venv translations
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: venv-dev system-deps services translations lint test-sqlite test-postgres
+test: venv-dev system-deps services translations test-sqlite test-postgres
 
 # Lint, format and type checks (configuration in pyproject.toml); fails on any finding.
 lint: venv-dev
