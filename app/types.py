@@ -40,3 +40,14 @@ def trgm_index(name: str, column: str) -> Index:
     return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}).ddl_if(
         dialect="postgresql"
     )
+
+
+def only_own_dialect(dialect_name: str):
+    """An Alembic `include_object` hook: skip schema objects declared for another dialect only
+    (`.ddl_if(dialect=...)`, e.g. the PostgreSQL trigram indexes when comparing on SQLite)."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        cond = getattr(obj, "_ddl_if", None)
+        return cond is None or cond.dialect is None or cond.dialect == dialect_name
+
+    return include_object

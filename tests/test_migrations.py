@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from app.types import only_own_dialect
 from tests.conftest import on_postgres
 
 
@@ -43,7 +44,8 @@ def test_upgrade_from_empty_matches_models(empty_database_url):
     assert result.exit_code == 0, result.output
     with app.app_context():
         with db.engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_object": only_own_dialect(conn.dialect.name)}
+            ctx = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(ctx, db.metadata)
         db.engine.dispose()
     assert diff == [], diff
