@@ -6,13 +6,11 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.analytics import services
-from app.auth.access import roles_required
+from app.auth.permissions import permission_required
 from app.auth.tokens import token_required
 from app.errors import Invalid
 from app.tickets.labels import KIND_LABELS
 from app.types import utcnow
-
-ANALYTICS_ROLES = ("manager", "admin")
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 api_bp = Blueprint("analytics_api", __name__, url_prefix="/api/v1/analytics")
@@ -42,7 +40,7 @@ def drill_url(dim: str, value: str) -> str | None:
 
 
 @bp.get("/")
-@roles_required(*ANALYTICS_ROLES)
+@permission_required("analytics")
 def index():
     now = utcnow()
     days = _days_arg()
@@ -67,7 +65,7 @@ def index():
 
 
 @api_bp.get("/summary")
-@token_required(*ANALYTICS_ROLES)
+@token_required("analytics")
 def summary():
     """KPI tiles and the weekly trend.
     ---
@@ -87,7 +85,7 @@ def summary():
 
 
 @api_bp.get("/breakdown/<dim>")
-@token_required(*ANALYTICS_ROLES)
+@token_required("analytics")
 def breakdown(dim: str):
     """Complaints of the last `days` days (default 28) per kind, merchant, product_type, product,
     channel or agent.
@@ -113,7 +111,7 @@ def breakdown(dim: str):
 
 
 @api_bp.get("/spikes")
-@token_required(*ANALYTICS_ROLES)
+@token_required("analytics")
 def spikes():
     """Merchants and products far above their own baseline this week, with the rule.
     ---
@@ -126,7 +124,7 @@ def spikes():
 
 
 @api_bp.get("/complainants")
-@token_required(*ANALYTICS_ROLES)
+@token_required("analytics")
 def complainants():
     """Customers flagged by the abuse rules (many requests or refunds in a short time, mostly rejected).
     ---

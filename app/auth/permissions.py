@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sla_alerts": frozenset({"manager"}),  # notified of SLA breaches
     "incidents": frozenset({"manager"}),
     "calendar_admin": frozenset({"manager", "admin"}),
+    "analytics": frozenset({"manager", "admin"}),  # complaint analytics page and /api/v1/analytics
     # administration
     "admin_users": frozenset({"admin"}),
     "api_tokens": frozenset({"admin"}),
@@ -65,6 +66,7 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("Queue"), "tickets.queue", "queue"),
     (_l("Finance desk"), "payouts.queue", "finance_desk"),
     (_l("Dashboard"), "dashboard.index", "sla_dashboard"),
+    (_l("Analytics"), "analytics.index", "analytics"),
     (_l("Business calendar"), "sla.calendar", "calendar_admin"),
     (_l("Notifications"), "notifications.index", "notifications"),
 )

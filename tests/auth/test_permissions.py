@@ -21,8 +21,8 @@ EXPECTED_NAV = {
     "customer": ["/orders", "/tickets", "/notifications/"],
     "agent": ["/queue", "/notifications/"],
     "finance": ["/queue", "/finance/", "/notifications/"],
-    "manager": ["/queue", "/finance/", "/dashboard/", "/sla/calendar", "/notifications/"],
-    "admin": ["/queue", "/sla/calendar", "/notifications/"],
+    "manager": ["/queue", "/finance/", "/dashboard/", "/analytics/", "/sla/calendar", "/notifications/"],
+    "admin": ["/queue", "/analytics/", "/sla/calendar", "/notifications/"],
     "platform": [],
 }
 
@@ -46,6 +46,7 @@ HTML = [
     ("incidents", "post", "/finance/incidents/1/end"),
     ("sla_dashboard", "get", "/dashboard/"),
     ("sla_dashboard", "get", "/dashboard/breaches.csv"),
+    ("analytics", "get", "/analytics/"),
     ("calendar_admin", "get", "/sla/calendar"),
     ("calendar_admin", "post", "/sla/calendar/remove"),
 ]
