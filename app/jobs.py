@@ -37,6 +37,8 @@ PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob("send_due_emails", "app.notifications.jobs.send_due_emails", "* * * * *"),
     PeriodicJob("reconcile_payouts", "app.payouts.jobs.reconcile_payouts", "*/5 * * * *"),
     PeriodicJob("evidence_cleanup_staging", "app.evidence.jobs.cleanup_staging", "17 * * * *"),
+    PeriodicJob("analytics_rollup", "app.analytics.jobs.rollup_analytics", "*/15 * * * *"),
+    PeriodicJob("analytics_rollup_history", "app.analytics.jobs.rollup_analytics_history", "40 3 * * *"),
 )
 
 
