@@ -124,6 +124,7 @@ def load_form(schema: Schema) -> dict:
 
 
 def _components() -> dict[str, type[Schema]]:
+    from app.analytics.schemas import COMPONENTS as analytics_components
     from app.auth.schemas import TokenRequestSchema, TokenResponseSchema
     from app.evidence.serializers import COMPONENTS as evidence_components
     from app.payouts.api import COMPONENTS as payout_components
@@ -136,6 +137,7 @@ def _components() -> dict[str, type[Schema]]:
         **evidence_components,  # before the ticket schemas that nest them
         **ticket_components,
         **payout_components,
+        **analytics_components,
     }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from app.analytics import services
+from app.analytics import schemas, services
+from app.api_support import load_args
 from app.auth.permissions import permission_required
 from app.auth.tokens import token_required
-from app.errors import Invalid
+from app.errors import Invalid, NotFound
 from app.tickets.labels import KIND_LABELS
 from app.types import utcnow
 
@@ -67,28 +68,23 @@ def index():
 @api_bp.get("/summary")
 @token_required("analytics")
 def summary():
-    """KPI tiles and the weekly trend.
+    """KPI tiles (live) and the weekly trend (from the roll-up).
     ---
     get:
       tags: [analytics]
       responses:
-        200: {description: KPIs (live) and 12 weekly rows (from the roll-up)}
+        200: {description: KPIs and 12 weekly rows, content: {application/json: {schema: AnalyticsSummary}}}
         403: {description: managers and admins only, content: {application/json: {schema: Error}}}
     """
     now = utcnow()
-    as_of = services.data_as_of()
-    return jsonify(
-        kpis=services.kpis(now),
-        trend=services.weekly_trend(now),
-        data_as_of=as_of.isoformat() if as_of else None,
-    )
+    data = {"kpis": services.kpis(now), "trend": services.weekly_trend(now), "data_as_of": services.data_as_of()}
+    return schemas.SummarySchema().dump(data)
 
 
 @api_bp.get("/breakdown/<dim>")
 @token_required("analytics")
 def breakdown(dim: str):
-    """Complaints of the last `days` days (default 28) per kind, merchant, product_type, product,
-    channel or agent.
+    """Complaints of the last `days` days per kind, merchant, product_type, product, channel or agent.
     ---
     get:
       tags: [analytics]
@@ -97,30 +93,31 @@ def breakdown(dim: str):
           in: path
           required: true
           schema: {type: string, enum: [kind, merchant, product_type, product, channel, agent]}
-        - {name: days, in: query, schema: {type: integer, minimum: 1, maximum: 366}}
+        - {in: query, schema: DaysArgsSchema}
       responses:
-        200: {description: rows, most complaints first}
+        200: {description: rows, most complaints first, content: {application/json: {schema: AnalyticsBreakdown}}}
+        403: {description: managers and admins only, content: {application/json: {schema: Error}}}
         404: {description: unknown dimension, content: {application/json: {schema: Error}}}
         422: {description: bad days, content: {application/json: {schema: Error}}}
     """
     if dim not in services.BREAKDOWNS:
-        from app.errors import NotFound
-
         raise NotFound(str(_l("No such breakdown.")))
-    return jsonify(dim=dim, days=_days_arg(), rows=services.breakdown(dim, utcnow(), _days_arg()))
+    days = load_args(schemas.DaysArgsSchema())["days"]
+    return schemas.BreakdownSchema().dump({"dim": dim, "days": days, "rows": services.breakdown(dim, utcnow(), days)})
 
 
 @api_bp.get("/spikes")
 @token_required("analytics")
 def spikes():
-    """Merchants and products far above their own baseline this week, with the rule.
+    """Merchants and products far above their own baseline this week, with the rule in words.
     ---
     get:
       tags: [analytics]
       responses:
-        200: {description: spikes and the rule in words}
+        200: {description: spikes, content: {application/json: {schema: AnalyticsSpikes}}}
+        403: {description: managers and admins only, content: {application/json: {schema: Error}}}
     """
-    return jsonify(rule=services.spike_rule(), spikes=services.spikes(utcnow()))
+    return schemas.SpikesSchema().dump({"rule": services.spike_rule(), "spikes": services.spikes(utcnow())})
 
 
 @api_bp.get("/complainants")
@@ -131,7 +128,8 @@ def complainants():
     get:
       tags: [analytics]
       responses:
-        200: {description: flagged customers}
+        200: {description: flagged customers, content: {application/json: {schema: AnalyticsComplainants}}}
+        403: {description: managers and admins only, content: {application/json: {schema: Error}}}
     """
     rows = [
         {
@@ -145,4 +143,4 @@ def complainants():
         }
         for f, u in services.flagged_customers(100)
     ]
-    return jsonify(window_days=services.FLAG_WINDOW_DAYS, customers=rows)
+    return schemas.ComplainantsSchema().dump({"window_days": services.FLAG_WINDOW_DAYS, "customers": rows})
