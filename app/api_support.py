@@ -175,4 +175,20 @@ def build_spec() -> dict:
                         del schema["default"]
                     if "enum" in schema:
                         schema["enum"] = [v for v in schema["enum"] if v is not None]
+    _nullable_refs(doc)
     return doc
+
+
+def _nullable_refs(node: Any) -> None:
+    """apispec writes a nullable nested schema as `anyOf: [$ref, {type: object, nullable: true}]`,
+    which lets ANY object through. Say what is meant: that schema, or null."""
+    if isinstance(node, dict):
+        alts = node.get("anyOf")
+        if isinstance(alts, list) and len(alts) == 2 and alts[1] == {"type": "object", "nullable": True}:
+            del node["anyOf"]
+            node["allOf"], node["nullable"] = [alts[0]], True
+        for value in node.values():
+            _nullable_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_refs(value)
