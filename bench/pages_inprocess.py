@@ -91,7 +91,7 @@ def main() -> None:
             flush=True,
         )
         if prof:
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(prof).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "35")))
 
 
 if __name__ == "__main__":
