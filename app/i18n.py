@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, request, session, url_for
-from flask_babel import format_datetime
+from flask.globals import _cv_app
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from app.auth.permissions import can
@@ -31,6 +36,63 @@ def select_timezone() -> str:
     return current_app.config["TZ_DISPLAY"]
 
 
+# --- resolved once per request ------------------------------------------------------------------
+# Flask-Babel's gettext / format_datetime look up the context, the locale and the catalog again on
+# every call (a few dozen µs each, a few hundred calls on a queue page). These helpers resolve them
+# once per app/request context and keep them on Flask-Babel's own per-context namespace
+# (g._flask_babel), next to the locale they belong to: `refresh()` (every request, see
+# remember_locale) and `force_locale()` replace that locale object, which drops the cached catalog.
+
+
+def translations() -> NullTranslations:
+    """The current request's catalog."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        return get_translations()
+    ns = ctx.g.__dict__.get("_flask_babel")
+    if ns is not None:
+        cached = ns.__dict__.get("rd_translations")
+        if cached is not None and cached[0] is ns.__dict__.get("babel_locale"):
+            return cached[1]
+    catalog = get_translations()
+    ns = ctx.g.__dict__.get("_flask_babel")
+    if ns is not None:
+        ns.rd_translations = (ns.__dict__.get("babel_locale"), catalog)
+    return catalog
+
+
+def current_locale() -> Locale:
+    ctx = _cv_app.get(None)
+    ns = ctx.g.__dict__.get("_flask_babel") if ctx is not None else None
+    locale = ns.__dict__.get("babel_locale") if ns is not None else None
+    return locale or get_locale() or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def gettext(string: str, **variables) -> str:
+    """flask_babel.gettext with the catalog resolved once per request."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+# Babel patterns made only of numbers look the same in every locale: plain strftime does them.
+_NUMERIC = {
+    "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+    "MM-dd HH:mm": "%m-%d %H:%M",
+    "yyyy-MM-dd": "%Y-%m-%d",
+    "HH:mm": "%H:%M",
+}
+
+
 def money(cents: int | None) -> str:
     if cents is None:
         return "—"
@@ -43,11 +105,18 @@ def local_time(dt: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A UTC datetime shown in TZ_DISPLAY (Asia/Shanghai by default)."""
     if dt is None:
         return ""
-    return format_datetime(dt, fmt)
+    local = to_display_tz(dt)
+    numeric = _NUMERIC.get(fmt)
+    if numeric is not None:
+        return local.strftime(numeric)
+    return babel_format_datetime(local, fmt, locale=current_locale())
 
 
 def to_display_tz(dt: datetime) -> datetime:
-    return dt.astimezone(ZoneInfo(current_app.config["TZ_DISPLAY"]))
+    """A stored time (UTC; naive means UTC) in TZ_DISPLAY."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(_zone(current_app.config["TZ_DISPLAY"]))
 
 
 def remember_locale() -> None:
@@ -92,6 +161,12 @@ def http_message(status: int, message: str | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    # Replaces the callables Flask-Babel installed (same behaviour, catalog resolved once per request).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["http_message"] = http_message
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_time"] = local_time
@@ -102,8 +177,6 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def labels():
-        from flask_babel import get_locale
-
         return {
             "get_locale": get_locale,
             "state_label": state_label,

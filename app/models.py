@@ -6,5 +6,6 @@ from app.evidence.models import Evidence  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
 from app.payouts.models import Payout  # noqa: F401
 from app.sla.models import SlaRecord  # noqa: F401
+from app.tickets.counters import TicketStateCount  # noqa: F401
 from app.tickets.models import Merchant, Message, Order, Ticket  # noqa: F401
 from app.workflow.models import Incident, TicketEvent  # noqa: F401

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.auth.permissions import roles_with
 from app.extensions import db
+from app.tickets import counters
 from app.tickets.models import Message, Order, Ticket
 from app.types import utcnow
 from app.workflow.machine import OPEN_STATES
@@ -106,15 +107,24 @@ def customer_history(customer_id: int, now: datetime | None = None, days: int = 
 def count_by_state(
     *, kind: str | None = None, assignee_id: int | None = None, unassigned: bool = False
 ) -> dict[str, int]:
-    """Tickets per state under the queue's kind/assignee filters (one GROUP BY)."""
-    q = select(Ticket.state, func.count()).group_by(Ticket.state)
-    if kind:
-        q = q.where(Ticket.kind == kind)
-    if assignee_id is not None:
-        q = q.where(Ticket.assignee_id == assignee_id)
-    elif unassigned:
-        q = q.where(Ticket.assignee_id.is_(None))
-    return {state: n for state, n in db.session.execute(q)}  # noqa: C416 (Result rows are not pairs to dict())
+    """Tickets per state under the queue's kind/assignee filters, from the maintained counters
+    (app/tickets/counters.py: exact, updated in each writer's transaction; never scans tickets)."""
+    return counters.count_by_state(kind=kind, assignee_id=assignee_id, unassigned=unassigned)
+
+
+def tracker_fingerprint(token: str) -> tuple | None:
+    """(ticket id, version, newest message id, newest evidence id) of a tracker token, or None:
+    one statement, each part an index lookup (tracker_cache.py keys the public page on it)."""
+    from app.evidence.models import Evidence
+
+    if not token:
+        return None
+    newest_message = select(func.max(Message.id)).where(Message.ticket_id == Ticket.id).scalar_subquery()
+    newest_file = select(func.max(Evidence.id)).where(Evidence.ticket_id == Ticket.id).scalar_subquery()
+    row = db.session.execute(
+        select(Ticket.id, Ticket.version, newest_message, newest_file).where(Ticket.tracker_token == token)
+    ).first()
+    return tuple(row) if row else None
 
 
 def timeline(ticket_id: int) -> list[TicketEvent]:

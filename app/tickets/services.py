@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
@@ -164,14 +164,18 @@ def list_tickets(
     search: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    with_people: bool = False,
 ) -> tuple[list[Ticket], str | None]:
     """A page of the staff queue by urgency: breached first (most overdue first), then the nearest
     deadline, then tickets without a running clock oldest first. Keyset-paginated on
-    (sla_due_at NULLS LAST, created_at, id) — the index ix_tickets_sla_queue."""
+    (sla_due_at NULLS LAST, created_at, id) — the index ix_tickets_sla_queue. One query per part:
+    order and merchant (and with `with_people` the customer and assignee) joined in."""
     if not can(user, "queue"):
         raise Forbidden(str(_l("Staff only.")))
     limit = min(limit or current_app.config["PAGE_SIZE"], 200)
-    q = select(Ticket).options(selectinload(Ticket.order).selectinload(Order.merchant))
+    q = select(Ticket).options(joinedload(Ticket.order, innerjoin=True).joinedload(Order.merchant, innerjoin=True))
+    if with_people:
+        q = q.options(joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee))
     if state:
         q = q.where(Ticket.state == state)
     if kind:

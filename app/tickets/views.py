@@ -12,7 +12,7 @@ from app.auth.permissions import can, permission_required
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.evidence.services import attach_evidence
 from app.extensions import db
-from app.tickets import progress, queries, services, visibility
+from app.tickets import progress, queries, services, tracker_cache, visibility
 from app.tickets.forms import (
     EVENT_FIELDS,
     AssignForm,
@@ -133,6 +133,10 @@ def my_tickets():
 @bp.get("/t/<token>")
 def tracker(token: str):
     """The progress page behind the unguessable tracker link: no login, no actions, nothing else."""
+    return tracker_cache.page(token, lambda: _render_tracker(token))
+
+
+def _render_tracker(token: str) -> str:
     ticket = services.ticket_by_tracker(token)
     events = queries.timeline(ticket.id)
     return render_template(
@@ -306,18 +310,22 @@ def queue():
     state, kind, who = form.state.data or None, form.kind.data or None, form.who.data
     search = (form.q.data or "").strip() or None
     rows, next_cursor = services.list_tickets(
-        current_user, state=state, kind=kind, assignee=WHO[who], search=search, cursor=form.cursor.data or None
+        current_user,
+        state=state,
+        kind=kind,
+        assignee=WHO[who],
+        search=search,
+        cursor=form.cursor.data or None,
+        with_people=True,
     )
     counts = queries.count_by_state(
         kind=kind, assignee_id=current_user.id if who == "mine" else None, unassigned=who == "unassigned"
     )
-    people = queries.users_by_id([t.assignee_id for t in rows] + [t.customer_id for t in rows])
     return render_template(
         "tickets/queue.html",
         form=form,
         rows=rows,
         counts=counts,
-        people=people,
         next_cursor=next_cursor,
         filters={"state": state or "", "kind": kind or "", "who": who, "q": search or ""},
         can_claim=can(current_user, "assign"),
