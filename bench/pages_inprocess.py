@@ -91,7 +91,8 @@ def main() -> None:
             flush=True,
         )
         if prof:
-            pstats.Stats(prof).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "35")))
+            stats = pstats.Stats(prof).sort_stats(os.environ.get("SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("TOP", "35")))
 
 
 if __name__ == "__main__":
