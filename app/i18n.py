@@ -11,7 +11,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, request, session, url_for
 from flask.globals import _cv_app
-from flask_babel import get_locale, get_translations
+from flask_babel import Domain, get_babel, get_domain, get_locale
 from flask_login import current_user
 
 from app.auth.permissions import can
@@ -48,17 +48,25 @@ def translations() -> NullTranslations:
     """The current request's catalog."""
     ctx = _cv_app.get(None)
     if ctx is None:
-        return get_translations()
+        return NullTranslations()
     ns = ctx.g.__dict__.get("_flask_babel")
     if ns is not None:
         cached = ns.__dict__.get("rd_translations")
         if cached is not None and cached[0] is ns.__dict__.get("babel_locale"):
             return cached[1]
-    catalog = get_translations()
+    catalog = Domain.get_translations(get_domain())  # Flask-Babel's own lookup (also sets the locale)
     ns = ctx.g.__dict__.get("_flask_babel")
     if ns is not None:
         ns.rd_translations = (ns.__dict__.get("babel_locale"), catalog)
     return catalog
+
+
+class RequestCachedDomain(Domain):
+    """Flask-Babel's domain with the catalog from `translations()`: every gettext, lazy string
+    (labels, form choices) and `_()` in views and templates then costs a dict lookup."""
+
+    def get_translations(self):
+        return translations()
 
 
 def current_locale() -> Locale:
@@ -161,6 +169,9 @@ def http_message(status: int, message: str | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from app.extensions import babel
+
+    babel.domain_instance = RequestCachedDomain(domain=get_babel(app).default_domain)
     # Replaces the callables Flask-Babel installed (same behaviour, catalog resolved once per request).
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),

@@ -22,10 +22,10 @@ from tests.tickets.test_views import login
 BUDGET = {
     "queue": 2,  # tickets with order, merchant, customer, assignee joined; the state counters
     "list_json": 3,  # token, its user; tickets with order and merchant joined
-    "detail": 13,
-    "tracker": 6,  # the logged-in customer's ticket page
+    "detail": 8,  # ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
+    "tracker": 3,  # the logged-in customer's ticket page: ticket+order+merchant, events+actors, messages+authors
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
-    "public_link_changed": 8,  # fingerprint + the full render
+    "public_link_changed": 4,  # fingerprint + the full render
     "create_api": 17,
 }
 

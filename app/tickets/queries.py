@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.auth.permissions import roles_with
@@ -73,7 +73,7 @@ def customer_tickets(customer_id: int, limit: int = 200) -> list[Ticket]:
         db.session.scalars(
             select(Ticket)
             .where(Ticket.customer_id == customer_id)
-            .options(selectinload(Ticket.order))
+            .options(joinedload(Ticket.order, innerjoin=True))
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .limit(limit)
         )
@@ -95,7 +95,7 @@ def customer_history(customer_id: int, now: datetime | None = None, days: int = 
         db.session.scalars(
             select(Ticket)
             .where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
-            .options(selectinload(Ticket.order))
+            .options(joinedload(Ticket.order, innerjoin=True))
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .limit(100)
         )
@@ -133,7 +133,7 @@ def timeline(ticket_id: int) -> list[TicketEvent]:
         db.session.scalars(
             select(TicketEvent)
             .where(TicketEvent.ticket_id == ticket_id)
-            .options(selectinload(TicketEvent.actor))
+            .options(joinedload(TicketEvent.actor))
             .order_by(TicketEvent.seq)
         )
     )
@@ -141,7 +141,7 @@ def timeline(ticket_id: int) -> list[TicketEvent]:
 
 def messages(ticket_id: int, *, include_internal: bool) -> list[Message]:
     """Messages oldest first with their authors; internal notes only when asked (staff pages)."""
-    q = select(Message).where(Message.ticket_id == ticket_id).options(selectinload(Message.author))
+    q = select(Message).where(Message.ticket_id == ticket_id).options(joinedload(Message.author))
     if not include_internal:
         q = q.where(Message.internal.is_(False))
     return list(db.session.scalars(q.order_by(Message.id)))

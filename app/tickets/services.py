@@ -118,9 +118,13 @@ def money(cents: int) -> str:
     return f"¥{cents // 100:,}.{cents % 100:02d}"
 
 
+# What every ticket page and answer shows next to the ticket: loaded in the same query.
+_PAGE_LOADS = (joinedload(Ticket.order, innerjoin=True).joinedload(Order.merchant, innerjoin=True),)
+
+
 def get_ticket(ref: str, user: User) -> Ticket:
     """The ticket `ref` if `user` may see it; someone else's ticket is simply not found."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.ref == ref))
+    ticket = db.session.scalar(select(Ticket).where(Ticket.ref == ref).options(*_PAGE_LOADS))
     if ticket is None or not can_see(user, ticket):
         raise NotFound(str(_l("No such ticket.")))
     return ticket
@@ -134,7 +138,8 @@ def can_see(user: User, ticket: Ticket) -> bool:
 
 
 def ticket_by_tracker(token: str) -> Ticket:
-    ticket = db.session.scalar(select(Ticket).where(Ticket.tracker_token == token)) if token else None
+    q = select(Ticket).where(Ticket.tracker_token == token).options(*_PAGE_LOADS)
+    ticket = db.session.scalar(q) if token else None
     if ticket is None:
         raise NotFound(str(_l("No such ticket.")))
     return ticket
