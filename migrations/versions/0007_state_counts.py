@@ -1,14 +1,14 @@
 """ticket_state_counts: tickets per (state, kind, assignee) for the queue's state chips
 
-Revision ID: 0005_state_counts
-Revises: 0004_payouts
+Revision ID: 0007_state_counts
+Revises: 0006_search
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0005_state_counts"
-down_revision = "0004_payouts"
+revision = "0007_state_counts"
+down_revision = "0006_search"
 branch_labels = None
 depends_on = None
 
