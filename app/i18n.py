@@ -109,6 +109,17 @@ def money(cents: int | None) -> str:
     return f"{sign}¥{cents // 100:,}.{cents % 100:02d}"
 
 
+def file_size(n: int | None) -> str:
+    """A file size a person can read: bytes below 1 KB (never "0.0 KB"), then KB, then MB."""
+    if n is None:
+        return "—"
+    if n < 1024:
+        return gettext("%(n)s bytes", n=n)
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def local_time(dt: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A UTC datetime shown in TZ_DISPLAY (Asia/Shanghai by default)."""
     if dt is None:
@@ -181,6 +192,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["http_message"] = http_message
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.globals["lang_url"] = lang_url
     app.before_request(remember_locale)
     from app.tickets.labels import CHANNEL_LABELS, KIND_HINTS, KIND_LABELS, PRODUCT_TYPE_LABELS

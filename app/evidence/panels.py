@@ -80,6 +80,14 @@ class PanelRow:
     def order_ok(self) -> bool:
         return (self.ev.match or {}).get("order_no") in ("exact", "fuzzy")
 
+    @property
+    def amount_ok(self) -> bool:
+        return (self.ev.match or {}).get("amount") == "match"
+
+    @property
+    def ocr_failed(self) -> bool:
+        return self.ev.ocr_status == "failed"
+
 
 def agent_panel(ticket, user) -> dict:
     """Every file on the ticket with its OCR verdict, and whether `user` may add staff evidence."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,7 +28,7 @@ from app.types import utcnow
 from app.urls import safe_next
 from app.workflow.labels import event_label
 from app.workflow.machine import OPEN_STATES
-from app.workflow.policies import refundable_balance
+from app.workflow.policies import approve_default_cents, explain, pro_rata_proposal, refundable_balance
 from app.workflow.service import allowed_events, apply_event
 
 bp = Blueprint("tickets", __name__)
@@ -236,7 +236,7 @@ def _event_forms(ticket, allowed: list[str], failed: EventForm | None) -> dict[s
             forms[ev] = EventForm(
                 formdata=None,
                 event=ev,
-                amount=cents_to_yuan(ticket.requested_amount_cents) if ev == "approve" else None,
+                amount=cents_to_yuan(approve_default_cents(ticket)) if ev == "approve" else None,
             )
         forms[ev].version.data = ticket.version
     return forms
@@ -290,6 +290,10 @@ def _render_ticket(
         can_assign=can(current_user, "assign"),
         progress=progress.build(ticket, events, [], now, viewer),
         DELIVERY_LABELS=progress.DELIVERY_LABELS,
+        proposal_cents=pro_rata_proposal(ticket),
+        approval_limit=current_app.config["APPROVAL_LIMIT_CENTS"] if can(current_user, "capped_approvals") else None,
+        approve_default=approve_default_cents(ticket),
+        fast_track_words=explain(ticket) if ticket.fast_track_rule else "",
         **ctx,
     ), status
 

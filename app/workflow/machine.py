@@ -49,6 +49,7 @@ from app.auth.permissions import role_can
 from app.errors import Forbidden, Invalid
 from app.evidence.items import create_request_items, require_items_provided
 from app.extensions import db
+from app.i18n import money
 from app.payouts.checks import check_pay, check_return_to_review
 from app.sla import clock
 from app.tickets.models import Order, Ticket
@@ -130,7 +131,7 @@ def approval_within_balance(ctx: EventContext) -> None:
     balance = refundable_balance(order, exclude_ticket_id=ticket.id)
     if amount <= 0 or amount > balance:
         raise Invalid(
-            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).", b=balance)),
+            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s).", b=money(balance))),
             fields={"amount_cents": [f"1..{balance}"]},
         )
     ctx.amount_cents = amount

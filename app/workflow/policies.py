@@ -42,6 +42,7 @@ from sqlalchemy import func, or_, select
 from app.auth.models import User
 from app.errors import Invalid
 from app.extensions import db
+from app.i18n import money
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
 from app.workflow.models import Incident
@@ -305,11 +306,25 @@ def check_fast_track(ctx: EventContext) -> None:
         ctx.amount_cents = ctx.ticket.requested_amount_cents
     if not 0 < ctx.amount_cents <= balance:
         raise Invalid(
-            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s cents).", b=balance)),
+            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s).", b=money(balance))),
             fields={"amount_cents": [f"1..{balance}"]},
         )
     ctx.payload["amount_cents"] = ctx.amount_cents
     record_rule(ctx)
+
+
+def pro_rata_proposal(ticket: Ticket) -> int | None:
+    """The membership pro-rata amount the customer was told at filing (None if no such proposal)."""
+    if ticket.fast_track_rule != "membership_pro_rata":
+        return None
+    value = (ticket.fast_track_facts or {}).get("proposal_cents")
+    return int(value) if value is not None else None
+
+
+def approve_default_cents(ticket: Ticket) -> int:
+    """What the approve field starts with: the pro-rata proposal when there is one, else the request."""
+    proposal = pro_rata_proposal(ticket)
+    return proposal if proposal is not None else ticket.requested_amount_cents
 
 
 # --- plain words for the customer's tracker ----------------------------------------------------
@@ -317,8 +332,6 @@ def check_fast_track(ctx: EventContext) -> None:
 
 def explain(ticket: Ticket) -> str:
     """Why the system decided this ticket on its own, in the reader's language ('' if it did not)."""
-    from app.i18n import money
-
     rule, facts = ticket.fast_track_rule, ticket.fast_track_facts or {}
     amount = money(facts.get("amount_cents") or ticket.approved_amount_cents or 0)
     if rule == "wrong_order_cooling_off":
