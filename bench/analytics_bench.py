@@ -74,8 +74,8 @@ def main() -> None:
     from app.extensions import db
 
     with app.app_context():
+        db.create_all()  # with --reuse: the tables added since the seed
         if not args.reuse:
-            db.create_all()
             t = time.perf_counter()
             with db.engine.connect() as conn:
                 seed(conn, args.tickets, args.tickets // 5)

@@ -2,14 +2,15 @@
 
 `complaint_daily` holds one row per (local day of filing, dimension, value) — a few hundred rows a
 day whatever the ticket volume — so every chart on the analytics page reads at most a few thousand
-rows, never the tickets table. `complainant_flags` holds the customers the abuse rules flag.
+rows, never the tickets table. `complainant_flags` holds the customers the abuse rules flag;
+`analytics_snapshots` the figures too costly to compute per page view.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -39,8 +40,18 @@ class ComplainantFlag(db.Model):
     __tablename__ = "complainant_flags"
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    tickets: Mapped[int] = mapped_column(default=0)  # filed in the window
+    tickets: Mapped[int] = mapped_column(default=0, index=True)  # filed in the window
     refunds: Mapped[int] = mapped_column(default=0)  # paid in the window
     rejected: Mapped[int] = mapped_column(default=0)
     reasons: Mapped[list] = mapped_column(JSON, default=list)  # rule codes, see services.FLAG_RULES
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnalyticsSnapshot(db.Model):
+    """A figure computed by the roll-up (e.g. the median time to money), read by the page."""
+
+    __tablename__ = "analytics_snapshots"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -41,9 +41,19 @@ def upgrade():
         sa.ForeignKeyConstraint(["customer_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("customer_id"),
     )
+    op.create_index("ix_complainant_flags_tickets", "complainant_flags", ["tickets"])
+    op.create_table(
+        "analytics_snapshots",
+        sa.Column("key", sa.String(length=40), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
 
 
 def downgrade():
+    op.drop_table("analytics_snapshots")
+    op.drop_index("ix_complainant_flags_tickets", table_name="complainant_flags")
     op.drop_table("complainant_flags")
     op.drop_index("ix_complaint_daily_dim_day", table_name="complaint_daily")
     op.drop_table("complaint_daily")
