@@ -11,7 +11,7 @@ SQLite falls back to LIKE scans. `bench/search_bench.py` measures it at 1,000,00
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import Select, or_, select, union
 
 from app.auth.models import User
 from app.tickets.models import Merchant, Message, Order, Ticket
@@ -41,7 +41,7 @@ def _ids_matching(word: str) -> Select:
         select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(_like(Order.order_no, word)),
         select(Ticket.id)
         .join(User, User.id == Ticket.customer_id)
-        .where(or_(_like(User.email, word), _like(func.coalesce(User.name, ""), word))),
+        .where(or_(_like(User.email, word), _like(User.name, word))),
         select(Ticket.id)
         .join(Order, Order.id == Ticket.order_id)
         .join(Merchant, Merchant.id == Order.merchant_id)

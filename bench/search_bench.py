@@ -1,0 +1,112 @@
+"""Search benchmark: staff search at 1,000,000 tickets in PostgreSQL (pg_trgm GIN indexes).
+
+    .venv/bin/python bench/search_bench.py [--db rd_bench_analytics] [--prepare]
+
+Runs on the database bench/analytics_bench.py leaves behind with --keep (1,000,000 tickets).
+`--prepare` gives every ticket a realistic description (mixed Chinese/English complaint phrases
+plus its order's product), adds a message to every 10th ticket, and builds the trigram indexes
+the models declare (what `flask db upgrade` creates), then ANALYZEs. It then times
+`list_tickets(search=...)` (the queue's and `GET /api/v1/tickets?q=`'s query: first page of 25 in
+urgency order) for queries of each kind — median of 5 after a warm-up, in-process — and prints
+EXPLAIN for one. Numbers go to bench/README.md by hand, with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+
+PHRASES = (
+    "充值卡提示已被使用，无法激活",
+    "点卡充值后没有到账",
+    "The game card code is invalid",
+    "会员扣费了但是没有开通",
+    "下错单了，想退款",
+    "商家一直不发货",
+    "Charged twice for one order",
+    "卡密显示错误，客服不回复",
+)
+QUERIES = (
+    ("a ticket ref", "RD000000777777"),
+    ("an order number", "KM0000123456"),
+    ("a customer e-mail", "c10077@bench"),
+    ("a merchant code", "M137"),
+    ("a rare Chinese phrase (description)", "客服不回复"),
+    ("a common word (1 ticket in 8)", "到账"),
+    ("two words", "M137 激活"),
+    ("a word in messages only", "补发卡密"),
+    ("no match", "zzzznotthere"),
+)
+
+
+def prepare(conn) -> None:
+    arr = "ARRAY[" + ",".join("'" + p.replace("'", "''") + "'" for p in PHRASES) + "]"
+    conn.execute(text(f"UPDATE tickets SET description = ({arr})[1 + id % {len(PHRASES)}] || ' 订单商品 ' || id % 500"))
+    conn.execute(
+        text(
+            "INSERT INTO messages (ticket_id, author_id, body, internal, created_at) "
+            "SELECT id, 1, '已联系商家补发卡密，请查收', false, created_at FROM tickets WHERE id % 1000 = 7"
+        )
+    )
+    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    for name, table, column in (
+        ("ix_trgm_tickets_ref", "tickets", "ref"),
+        ("ix_trgm_tickets_description", "tickets", "description"),
+        ("ix_trgm_orders_order_no", "orders", "order_no"),
+        ("ix_trgm_users_email", "users", "email"),
+        ("ix_trgm_users_name", "users", "name"),
+        ("ix_trgm_messages_body", "messages", "body"),
+    ):
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} gin_trgm_ops)"))
+    conn.execute(text("ANALYZE"))
+    conn.commit()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--db", default="rd_bench_analytics")
+    ap.add_argument("--prepare", action="store_true")
+    args = ap.parse_args()
+    url = args.admin_url.rsplit("/", 1)[0] + "/" + args.db
+    from bench.common import bench_app
+
+    app = bench_app(url)
+    from app.auth.models import User
+    from app.extensions import db
+    from app.tickets.services import list_tickets
+
+    with app.app_context():
+        if args.prepare:
+            t = time.perf_counter()
+            with db.engine.connect() as conn:
+                prepare(conn)
+            print(f"prepared descriptions, messages and trigram indexes in {time.perf_counter() - t:.0f} s")
+        n = db.session.scalar(text("SELECT count(*) FROM tickets"))
+        agent = db.session.query(User).filter_by(role="manager").first()
+        rows = []
+        for name, q in QUERIES:
+            found, _ = list_tickets(agent, search=q)
+            times = []
+            for _ in range(5):
+                t = time.perf_counter()
+                list_tickets(agent, search=q)
+                times.append((time.perf_counter() - t) * 1000)
+                db.session.rollback()
+            rows.append((name, q, len(found), statistics.median(times)))
+        print(f"\n| search at {n:,} tickets | query | first page | median ms |\n|---|---|---:|---:|")
+        for name, q, k, ms in rows:
+            print(f"| {name} | `{q}` | {k} | {ms:.1f} |")
+        print(f"\nload average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
