@@ -1,1 +1,5 @@
-"""SLA: the business calendar, the clock over stored deadlines, the periodic sweep, CLI and admin views."""
+"""SLA: `calendar` (business time on the Chinese calendar), `clock` (deadlines stored on every
+transition, run by the workflow machine's EVERY_TRANSITION), `sweep` (the periodic job marking
+warnings and breaches once, expiring evidence windows), `display` (template helpers), `cli`
+(`flask calendar …`), `views` + `forms` (the calendar admin page, /sla/calendar), `models`.
+"""
