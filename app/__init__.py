@@ -51,6 +51,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin import views as admin_views
     from app.analytics import views as analytics_views
     from app.auth import api as auth_api
     from app.auth import views as auth_views
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_views.bp,
         sla_views.bp,
         analytics_views.bp,
+        admin_views.bp,
     ):
         app.register_blueprint(bp)
 

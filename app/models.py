@@ -1,5 +1,6 @@
 """Imports every model module so the metadata (and Alembic) sees every table."""
 
+from app.admin.models import AdminAction  # noqa: F401
 from app.analytics.models import AnalyticsSnapshot, ComplainantFlag, ComplaintDaily  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401

@@ -54,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "api_tokens": frozenset({"admin"}),
     "audit_log": frozenset({"admin"}),
     "create_order": frozenset({"admin", "platform"}),
+    "api_client": frozenset({"platform"}),  # accounts admins issue long-lived API tokens to
     # the web account
     "web_pages": frozenset({"customer", "agent", "finance", "manager", "admin"}),  # language kept on the account
     "notifications": frozenset({"customer", "agent", "finance", "manager", "admin"}),
@@ -67,6 +68,9 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("Finance desk"), "payouts.queue", "finance_desk"),
     (_l("Dashboard"), "dashboard.index", "sla_dashboard"),
     (_l("Analytics"), "analytics.index", "analytics"),
+    (_l("Users"), "admin.users", "admin_users"),
+    (_l("API tokens"), "admin.tokens", "api_tokens"),
+    (_l("Audit log"), "admin.audit_log", "audit_log"),
     (_l("Business calendar"), "sla.calendar", "calendar_admin"),
     (_l("Notifications"), "notifications.index", "notifications"),
 )

@@ -18,6 +18,13 @@ TOKEN_TTL = timedelta(days=30)
 
 
 def create_user(email: str, password: str, role: str = "customer", name: str = "", locale: str = "zh_Hans_CN") -> User:
+    user = new_user(email, password, role, name, locale)
+    db.session.commit()
+    return user
+
+
+def new_user(email: str, password: str, role: str = "customer", name: str = "", locale: str = "zh_Hans_CN") -> User:
+    """A checked, not yet committed account (the caller commits, e.g. with its audit row)."""
     email = (email or "").strip().lower()
     if role not in ROLES:
         raise Invalid(str(_l("Unknown role.")), fields={"role": [f"one of {', '.join(ROLES)}"]})
@@ -30,7 +37,7 @@ def create_user(email: str, password: str, role: str = "customer", name: str = "
     user = User(email=email, role=role, name=name or "", locale=locale)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -42,10 +49,18 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def issue_token(user: User) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=utcnow() + TOKEN_TTL))
+    token, _row = new_token(user)
     db.session.commit()
     return token
+
+
+def new_token(user: User, ttl: timedelta = TOKEN_TTL, label: str = "") -> tuple[str, ApiToken]:
+    """A fresh bearer token for `user` (only its hash is stored); not committed."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), expires_at=utcnow() + ttl, label=label)
+    db.session.add(row)
+    db.session.flush()
+    return token, row
 
 
 def user_for_token(token: str) -> User:

@@ -28,7 +28,9 @@ LANDING = (("pay", "payouts.queue"), ("queue", "tickets.queue"))  # first permis
 
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """A disabled account's session stops working at its next request."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
 
 
 def home_for(user: User) -> str:

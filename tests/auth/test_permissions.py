@@ -22,7 +22,15 @@ EXPECTED_NAV = {
     "agent": ["/queue", "/notifications/"],
     "finance": ["/queue", "/finance/", "/notifications/"],
     "manager": ["/queue", "/finance/", "/dashboard/", "/analytics/", "/sla/calendar", "/notifications/"],
-    "admin": ["/queue", "/analytics/", "/sla/calendar", "/notifications/"],
+    "admin": [
+        "/queue",
+        "/analytics/",
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/audit",
+        "/sla/calendar",
+        "/notifications/",
+    ],
     "platform": [],
 }
 
@@ -49,6 +57,14 @@ HTML = [
     ("analytics", "get", "/analytics/"),
     ("calendar_admin", "get", "/sla/calendar"),
     ("calendar_admin", "post", "/sla/calendar/remove"),
+    ("admin_users", "get", "/admin/users"),
+    ("admin_users", "get", "/admin/users/1"),
+    ("admin_users", "post", "/admin/users/1/disable"),
+    ("admin_users", "post", "/admin/users/1/role"),
+    ("admin_users", "post", "/admin/users/1/password"),
+    ("api_tokens", "get", "/admin/tokens"),
+    ("api_tokens", "post", "/admin/tokens/1/revoke"),
+    ("audit_log", "get", "/admin/audit"),
 ]
 API = [
     ("create_order", "post", "/api/v1/orders"),
@@ -96,7 +112,8 @@ def test_admin_header_has_no_finance_desk_or_dashboard(client, app, auth):
     login(client, make_user("admin"), auth)
     page = text(client.get("/?lang=en", follow_redirects=True))
     header = re.search(r'<nav class="nav">(.*?)</nav>', page, re.S).group(1)
-    assert "Finance desk" not in header and "Dashboard" not in header and "Business calendar" in header
+    assert "Finance desk" not in header and "Dashboard" not in header
+    assert "Users" in header and "API tokens" in header and "Audit log" in header and "Business calendar" in header
 
 
 @pytest.mark.parametrize("role", ROLES)
