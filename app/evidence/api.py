@@ -15,7 +15,12 @@ from app.tickets.services import get_ticket
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1")
 
 
-stream_uploads(bp, "evidence_api.upload")
+def _token_first(values: dict) -> None:
+    """Before the Content-Length check and before a byte of the upload is read: the token_required check."""
+    token_required()(lambda: None)()
+
+
+stream_uploads(bp, "evidence_api.upload", guard=_token_first)
 
 
 @bp.post("/tickets/<ref>/evidence")

@@ -47,7 +47,14 @@ def _send(key: str, mime: str, name: str, *, inline: bool = False):
     return resp
 
 
-stream_uploads(bp, "evidence.upload")
+def _may_upload(values: dict) -> None:
+    """Before a byte of the upload is read: logged in (else 401) and the ticket is one this user may see."""
+    if not current_user.is_authenticated:
+        abort(401)
+    get_ticket(str(values.get("ref", "")), current_user)
+
+
+stream_uploads(bp, "evidence.upload", guard=_may_upload, csrf_first=True)
 
 
 @bp.get("/evidence/<int:evidence_id>/file")
