@@ -65,18 +65,35 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit)
 
     @audit.command("verify")
-    def audit_verify_cmd() -> None:
-        """Exit 0 when every ticket's event chain is intact; else print the first broken event."""
-        from app.workflow.events import verify_chains
+    @click.option(
+        "--digest", is_flag=True, help="Also print one SHA-256 over every ticket's anchor (keep it elsewhere)."
+    )
+    def audit_verify_cmd(digest: bool) -> None:
+        """Exit 0 when every ticket's trail and anchor are intact; else print the first broken one.
+
+        What this proves and what not: see app/workflow/events.py."""
+        from app.workflow.events import anchors_digest, verify_chains
 
         broken = verify_chains()
         if broken is None:
             click.echo("audit chain intact")
+            if digest:
+                click.echo(f"anchors digest {anchors_digest()}")
             return
-        click.echo(
-            f"BROKEN: ticket {broken.ticket_id} event {broken.event_id} (seq {broken.seq}): {broken.why}", err=True
-        )
+        click.echo(f"BROKEN: ticket {broken.ticket_id} {_where(broken)}: {broken.why}", err=True)
         sys.exit(1)
+
+    @audit.command("rehash")
+    def audit_rehash_cmd() -> None:
+        """Re-sign chains written before keyed hashes (run once after upgrading; see events.py)."""
+        from app.workflow.events import rehash_legacy
+
+        done, refused = rehash_legacy()
+        click.echo(f"re-signed {done} ticket chain(s)")
+        for broken in refused:
+            click.echo(f"REFUSED: ticket {broken.ticket_id} {_where(broken)}: {broken.why}", err=True)
+        if refused:
+            sys.exit(1)
 
     jobs = click.Group("jobs", help="The periodic jobs (PERIODIC in app/jobs.py): list them, run them once.")
     app.cli.add_command(jobs)
@@ -119,3 +136,7 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{job_name}: done" + ("" if result is None else f" ({result})"))
         if failed:
             sys.exit(1)
+
+
+def _where(broken) -> str:
+    return f"event {broken.event_id} (seq {broken.seq})" if broken.event_id is not None else "(no event)"

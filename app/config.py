@@ -29,6 +29,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
     LANGUAGES = ["zh_Hans_CN", "en"]
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # Audit trail HMAC key (app/workflow/events.py); empty: derived from SECRET_KEY.
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
 
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True
@@ -89,6 +91,12 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After on every limited answer
+    # Redis down: count in this process's memory (and log it) instead of answering 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Behind a load balancer: how many proxies' X-Forwarded-For / -Proto to trust (0: none).
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
 
 
 class TestConfig(Config):

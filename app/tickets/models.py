@@ -103,6 +103,10 @@ class Ticket(db.Model):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    # The head of the audit chain (written only by app/workflow/events.py): last seq and a keyed hash
+    # over it, the state and the approved amount; `flask audit verify` checks the two agree.
+    audit_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    audit_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
