@@ -20,6 +20,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
         config.check()
     app = Flask(__name__, static_folder=str(BASE_DIR / "static"), instance_relative_config=False)
     app.config.from_object(config)
+    if app.config.get("PROXY_FIX_X_FOR") or app.config.get("PROXY_FIX_X_PROTO"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=app.config["PROXY_FIX_X_PROTO"]
+        )
     _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from app.extensions import babel, csrf, db, limiter, login, migrate

@@ -10,22 +10,34 @@ from app.workflow.machine import STATES
 
 def test_create_user_then_log_in(runner, app, db):
     result = runner.invoke(
-        args=["create-user", "Lee@Example.test", "--role", "agent", "--password", "s3cret-pass", "--name", "小李"]
+        args=[
+            "create-user",
+            "Lee@Example.test",
+            "--role",
+            "agent",
+            "--password",
+            "Violet-harbour-lantern-42",
+            "--name",
+            "小李",
+        ]
     )
     assert result.exit_code == 0, result.output
-    user = authenticate("lee@example.test", "s3cret-pass")
+    user = authenticate("lee@example.test", "Violet-harbour-lantern-42")
     assert user is not None and user.role == "agent" and user.name == "小李"
-    assert user.password_hash != "s3cret-pass"
+    assert user.password_hash != "Violet-harbour-lantern-42"
 
 
 def test_create_user_refuses_bad_input(runner, app, db):
     assert runner.invoke(args=["create-user", "a@b.test", "--role", "wizard", "--password", "x" * 10]).exit_code != 0
     short = runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "short"])
-    assert short.exit_code != 0 and "8" in short.output
+    assert short.exit_code != 0 and "10" in short.output
     assert (
-        runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "long-enough"]).exit_code == 0
+        runner.invoke(
+            args=["create-user", "a@b.test", "--role", "agent", "--password", "Sturdy-copper-kettle-77"]
+        ).exit_code
+        == 0
     )
-    again = runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "long-enough"])
+    again = runner.invoke(args=["create-user", "a@b.test", "--role", "agent", "--password", "Sturdy-copper-kettle-77"])
     assert again.exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 

@@ -21,10 +21,23 @@ class RegisterForm(FlaskForm):
     name = StringField(_l("Name (optional)"), validators=[Length(max=100)])
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Required.")), Length(min=8, max=200, message=_l("Use 8 to 200 characters."))],
+        validators=[DataRequired(_l("Required.")), Length(min=10, max=200, message=_l("Use 10 to 200 characters."))],
     )
     confirm = PasswordField(
         _l("Password again"),
         validators=[DataRequired(_l("Required.")), EqualTo("password", message=_l("The two passwords differ."))],
     )
     submit = SubmitField(_l("Create account"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Required.")), Length(max=200)])
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Required.")), Length(min=10, max=200, message=_l("Use 10 to 200 characters."))],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(_l("Required.")), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))

@@ -89,7 +89,7 @@ class Browser:
         self._forget_cached_user()
         with self.client.session_transaction() as sess:
             sess.clear()
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
             sess["lang"] = "en"
 
