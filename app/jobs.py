@@ -39,6 +39,8 @@ PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob("evidence_cleanup_staging", "app.evidence.jobs.cleanup_staging", "17 * * * *"),
     PeriodicJob("analytics_rollup", "app.analytics.jobs.rollup_analytics", "*/15 * * * *"),
     PeriodicJob("analytics_rollup_history", "app.analytics.jobs.rollup_analytics_history", "40 3 * * *"),
+    # Evidence whose checks were never queued or were lost (Redis down at upload, or restarted).
+    PeriodicJob("evidence_reprocess_pending", "app.evidence.jobs.reprocess_pending", "*/5 * * * *"),
 )
 
 

@@ -98,15 +98,32 @@ def read_evidence(evidence_id: int) -> None:
     db.session.commit()
 
 
-def reprocess_pending() -> int:
-    """Re-enqueue evidence whose jobs never ran (e.g. Redis was down at upload). Return how many."""
+PENDING_GRACE_SECONDS = 120  # a job queued at upload normally runs well within this
+
+
+def reprocess_pending(older_than_seconds: int = PENDING_GRACE_SECONDS) -> int:
+    """Periodic: re-enqueue evidence whose jobs never ran (e.g. Redis was down at upload or lost
+    its queue in a restart). Jobs are idempotent, so one queued twice does its work once."""
+    from datetime import timedelta
+
     from sqlalchemy import select
 
     from app.jobs import enqueue
 
-    ids = list(db.session.scalars(select(Evidence.id).where(Evidence.ocr_status == "pending")))
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        db.session.scalars(
+            select(Evidence.id)
+            .where(Evidence.ocr_status == "pending", Evidence.created_at <= cutoff)
+            .order_by(Evidence.id)
+            .limit(1000)
+        )
+    )
+    db.session.commit()
     for evidence_id in ids:
         enqueue(process_evidence, evidence_id)
+    if ids:
+        log.info("reprocess_pending queued %d evidence job(s)", len(ids))
     return len(ids)
 
 

@@ -239,9 +239,16 @@ def _staged(storage: Storage, stream, lim: Limits) -> Staged:
 
 
 def _enqueue_processing(evidence_id: int) -> None:
+    """Queue the checks of a committed upload. The upload stands if the queue is down: its
+    ocr_status stays "pending" (what the API and panels show) and `reprocess_pending` queues it later."""
     from app.jobs import enqueue
 
-    enqueue("app.evidence.jobs.process_evidence", evidence_id, retry=3 if current_app.config.get("REDIS_URL") else None)
+    try:
+        enqueue(
+            "app.evidence.jobs.process_evidence", evidence_id, retry=3 if current_app.config.get("REDIS_URL") else None
+        )
+    except Exception:
+        log.exception("could not queue the checks of evidence %s; reprocess_pending will", evidence_id)
 
 
 def answer_item(ticket: Ticket, item_code: str | None, answer: str, user) -> EvidenceRequestItem:

@@ -111,7 +111,7 @@ def test_a_failing_job_does_not_break_the_upload(app, monkeypatch):
     assert db.session.get(Evidence, ev.id).ocr_status == "pending"
     monkeypatch.undo()
     monkeypatch.setattr("app.evidence.ocr.ocr_available", lambda: False)
-    assert jobs.reprocess_pending() == 1
+    assert jobs.reprocess_pending(older_than_seconds=0) == 1
     assert db.session.get(Evidence, ev.id).thumb_key
 
 
