@@ -27,6 +27,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=app.config["PROXY_FIX_X_PROTO"]
         )
     _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
+    from app.inputs import install_converters
+
+    install_converters(app)  # bounded <int:…>, control-free <…> segments: before any blueprint
 
     from app.extensions import babel, csrf, db, limiter, login, migrate
     from app.i18n import select_locale, select_timezone

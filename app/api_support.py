@@ -21,14 +21,15 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields
 
 from app.errors import Invalid
+from app.inputs import InputSchema
 
 
-class ApiSchema(Schema):
+class ApiSchema(InputSchema):
     """Base of every API schema, input and output — the one place to hook rules for all API fields.
 
-    Input checks that apply to every field of every schema (e.g. refusing NUL bytes or integers
-    out of the database's range) belong here (a `pre_load`/`validates_schema` on this class),
-    not in each schema. Unknown fields are refused (documented as `additionalProperties: false`).
+    The input layer (app/inputs.py, InputSchema) refuses NUL bytes anywhere in a payload and
+    integers, decimals and dates out of range for every field of every schema.
+    Unknown fields are refused (documented as `additionalProperties: false`).
     """
 
     class Meta:
@@ -73,6 +74,7 @@ class ErrorBodySchema(ApiSchema):
                 "invalid",
                 "too_large",
                 "too_many_requests",
+                "unavailable",
             ]
         },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
@@ -20,6 +21,7 @@ HTTP_CODES = {
     415: "invalid",
     422: "invalid",
     429: "too_many_requests",
+    503: "unavailable",
 }
 
 
@@ -54,6 +56,25 @@ def register_error_handlers(app: Flask) -> None:
             allow = [v for k, v in exc.get_headers() if k.lower() == "allow"]  # 405 says what is allowed
             return body, status, {"Allow": allow[0]} if allow else {}
         return render_template("errors/error.html", status=status, message=exc.description), status
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        """The database is unreachable (down, restarting, failing over): 503 and when to retry."""
+        import contextlib
+
+        from app.extensions import db
+
+        app.logger.error("database unavailable: %s", exc.__class__.__name__, exc_info=True)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        msg = _("The service is briefly unavailable. Please try again in a minute.")
+        headers = {"Retry-After": str(app.config.get("RETRY_AFTER_SECONDS", 30))}
+        if wants_json():
+            return {"error": {"code": "unavailable", "message": msg}}, 503, headers
+        try:  # the page itself may need the database (the logged-in user): plain text then
+            return render_template("errors/error.html", status=503, message=msg), 503, headers
+        except Exception:
+            return msg, 503, {**headers, "Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -1,19 +1,20 @@
 """Log-in and sign-up forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from app.inputs import InputForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(InputForm):
     # No format check here: a wrong address simply does not log in.
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Required.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Required.")), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(InputForm):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(_l("Required.")), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
@@ -30,7 +31,7 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(InputForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Required.")), Length(max=200)])
     password = PasswordField(
         _l("New password"),

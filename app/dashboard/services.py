@@ -19,6 +19,7 @@ from app.auth.permissions import can
 from app.errors import Forbidden, Invalid
 from app.extensions import db
 from app.i18n import to_display_tz
+from app.inputs import parse_day
 from app.sla.clock import get_calendar, metric_label
 from app.sla.models import DESK_METRICS, SlaRecord
 from app.tickets.labels import KIND_LABELS
@@ -36,8 +37,8 @@ def require_manager(user) -> None:
 def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
     """Inclusive local dates; default the last 30 days."""
     try:
-        end_d = date.fromisoformat(end) if end else today
-        start_d = date.fromisoformat(start) if start else end_d - timedelta(days=29)
+        end_d = parse_day(end) or today
+        start_d = parse_day(start) or end_d - timedelta(days=29)
     except ValueError:
         raise Invalid(str(_l("Dates are YYYY-MM-DD.")), fields={"start": ["YYYY-MM-DD"], "end": ["YYYY-MM-DD"]})
     if start_d > end_d or (end_d - start_d).days >= MAX_DAYS:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FileField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.inputs import InputForm
 
-class EvidenceUploadForm(FlaskForm):
+
+class EvidenceUploadForm(InputForm):
     file = FileField(_l("File"), validators=[DataRequired(message=_l("Choose a file to upload."))])
     item = HiddenField(validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
     next = HiddenField()
 
 
-class ItemAnswerForm(FlaskForm):
+class ItemAnswerForm(InputForm):
     item = HiddenField(validators=[DataRequired(), Length(max=64)])
     answer = TextAreaField(
         _l("Cannot provide it? Tell us why"),

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.inputs import InputForm
 from app.tickets.labels import PRODUCT_TYPE_LABELS
 from app.tickets.models import PRODUCT_TYPES
 
@@ -26,15 +26,15 @@ def to_utc(local: datetime | None) -> datetime | None:
     return local.replace(tzinfo=ZoneInfo(current_app.config["TZ_DISPLAY"])).astimezone(UTC)
 
 
-class PayForm(FlaskForm):
+class PayForm(InputForm):
     channel = SelectField(_l("Pay to"), validate_choice=False)
 
 
-class RetryForm(FlaskForm):
+class RetryForm(InputForm):
     pass
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(InputForm):
     reason = TextAreaField(
         _l("What is wrong"), validators=[DataRequired(_l("A reason is required.")), Length(max=2000)]
     )
@@ -45,7 +45,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(InputForm):
     starts_at = DateTimeLocalField(
         _l("Start (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_l("Required."))]
     )
@@ -64,13 +64,13 @@ class IncidentForm(FlaskForm):
             raise ValidationError(_l("The end must be after the start."))
 
 
-class EndIncidentForm(FlaskForm):
+class EndIncidentForm(InputForm):
     ends_at = DateTimeLocalField(
         _l("End (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_l("Required."))]
     )
 
 
-class ReportRangeForm(FlaskForm):
+class ReportRangeForm(InputForm):
     """GET filter: local days, inclusive."""
 
     class Meta:

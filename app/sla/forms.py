@@ -1,12 +1,13 @@
 """Forms of the business-calendar admin page (app/sla/views.py)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.inputs import InputForm, parse_day
 
 
-class BusinessDateForm(FlaskForm):
+class BusinessDateForm(InputForm):
     day = DateField(_l("Date"), validators=[DataRequired(_l("Required."))])
     kind = SelectField(
         _l("The desk"),
@@ -19,6 +20,12 @@ class BusinessDateForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class RemoveDateForm(FlaskForm):
+class RemoveDateForm(InputForm):
     day = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Remove"))
+
+    def validate_day(self, field) -> None:
+        try:
+            parse_day(field.data)
+        except ValueError:
+            raise ValidationError(_l("Dates are YYYY-MM-DD.")) from None

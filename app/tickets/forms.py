@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.inputs import InputForm
 from app.tickets.labels import KIND_LABELS
 from app.tickets.models import KINDS
 from app.workflow.labels import STATE_LABELS
@@ -73,7 +73,7 @@ class KindField(RadioField):
             raise ValidationError(_l("Choose what went wrong."))
 
 
-class TicketForm(FlaskForm):
+class TicketForm(InputForm):
     """A customer's complaint/refund on one of their orders."""
 
     kind = KindField(
@@ -103,7 +103,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class EventForm(FlaskForm):
+class EventForm(InputForm):
     """One workflow event; the page shows only the inputs EVENT_FIELDS names for it."""
 
     event = HiddenField(validators=[DataRequired(), Length(max=30)])
@@ -159,7 +159,7 @@ class EventForm(FlaskForm):
         return kwargs
 
 
-class MessageForm(FlaskForm):
+class MessageForm(InputForm):
     """A public reply (customer and agents) or an internal note (staff only)."""
 
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=5000)])
@@ -171,14 +171,14 @@ class MessageForm(FlaskForm):
         return self.internal.data == "1"
 
 
-class AssignForm(FlaskForm):
+class AssignForm(InputForm):
     """Claim (assignee = me) or assign a ticket to an agent (0 = nobody)."""
 
     assignee = SelectField(_l("Assignee"), coerce=int, validate_choice=False)
     version = IntegerField(validators=[Optional()])
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(InputForm):
     """The queue's filters, read from the query string (no CSRF: a GET form)."""
 
     class Meta:
