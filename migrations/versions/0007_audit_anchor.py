@@ -1,7 +1,7 @@
 """audit trail anchors on tickets (last seq + keyed hash of the chain head)
 
-Revision ID: 0005_audit_anchor
-Revises: 0004_payouts
+Revision ID: 0007_audit_anchor
+Revises: 0006_search
 
 Existing chains keep their plain SHA-256 hashes and get no anchor: `flask audit verify` reports them
 as pre-HMAC until `flask audit rehash` (run once after this upgrade) re-signs them with the key.
@@ -9,8 +9,8 @@ as pre-HMAC until `flask audit rehash` (run once after this upgrade) re-signs th
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0005_audit_anchor"
-down_revision = "0004_payouts"
+revision = "0007_audit_anchor"
+down_revision = "0006_search"
 branch_labels = None
 depends_on = None
 
