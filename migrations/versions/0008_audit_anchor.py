@@ -1,7 +1,7 @@
 """audit trail anchors on tickets (last seq + keyed hash of the chain head)
 
-Revision ID: 0007_audit_anchor
-Revises: 0006_search
+Revision ID: 0008_audit_anchor
+Revises: 0007_state_counts
 
 Existing chains keep their plain SHA-256 hashes and get no anchor: `flask audit verify` reports them
 as pre-HMAC until `flask audit rehash` (run once after this upgrade) re-signs them with the key.
@@ -9,8 +9,8 @@ as pre-HMAC until `flask audit rehash` (run once after this upgrade) re-signs th
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007_audit_anchor"
-down_revision = "0006_search"
+revision = "0008_audit_anchor"
+down_revision = "0007_state_counts"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """users.session_version: part of every session cookie; bumped at logout and password change
 
-Revision ID: 0008_session_version
-Revises: 0007_audit_anchor
+Revision ID: 0009_session_version
+Revises: 0008_audit_anchor
 
 Existing session cookies (user id only) stop working after this upgrade: everyone logs in once more.
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0008_session_version"
-down_revision = "0007_audit_anchor"
+revision = "0009_session_version"
+down_revision = "0008_audit_anchor"
 branch_labels = None
 depends_on = None
 
