@@ -26,7 +26,7 @@ BUDGET = {
     "tracker": 3,  # the logged-in customer's ticket page: ticket+order+merchant, events+actors, messages+authors
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render
-    "create_api": 17,
+    "create_api": 18,  # + the audit anchor UPDATE on the ticket (app/workflow/events.py)
 }
 
 
