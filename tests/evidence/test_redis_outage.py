@@ -85,7 +85,7 @@ def outage_app(tmp_path, monkeypatch, redis_server):
         _db.engine.dispose()
 
 
-def test_redis_down_then_back(outage_app, redis_server, caplog):
+def test_redis_down_then_back(outage_app, redis_server, caplog, monkeypatch):
     from rq import SimpleWorker
 
     from app.evidence import jobs
@@ -97,6 +97,8 @@ def test_redis_down_then_back(outage_app, redis_server, caplog):
     customer = ticket.customer
     redis_server.stop()
     caplog.set_level(logging.INFO)
+    for name in ("flask-limiter", "app.evidence.services"):  # Alembic's fileConfig (migration tests) disables loggers
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
 
     browser = app.test_client()
     page = browser.get("/login")
