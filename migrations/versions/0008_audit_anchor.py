@@ -1,7 +1,7 @@
 """audit trail anchors on tickets (last seq + keyed hash of the chain head)
 
 Revision ID: 0008_audit_anchor
-Revises: 0007_state_counts
+Revises: 0008_admin
 
 Existing chains keep their plain SHA-256 hashes and get no anchor: `flask audit verify` reports them
 as pre-HMAC until `flask audit rehash` (run once after this upgrade) re-signs them with the key.
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_audit_anchor"
-down_revision = "0007_state_counts"
+down_revision = "0008_admin"
 branch_labels = None
 depends_on = None
 
