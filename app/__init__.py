@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.evidence import api as evidence_api
     from app.evidence import views as evidence_views
     from app.extensions import csrf
+    from app.notifications import api as notifications_api
     from app.notifications import views as notifications_views
     from app.payouts import api as payouts_api
     from app.payouts import views as payouts_views
@@ -81,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
         evidence_api.bp,
         payouts_api.bp,
         analytics_views.api_bp,
+        notifications_api.bp,
     ):  # token auth, no cookies
         csrf.exempt(bp)
         app.register_blueprint(bp)
@@ -103,11 +105,13 @@ def _register_template_helpers(app: Flask) -> None:
     from app.auth.permissions import register_template_helpers as permission_helpers
     from app.evidence.panels import register_template_helpers as evidence_helpers
     from app.i18n import register_template_helpers as i18n_helpers
+    from app.notifications.hooks import register_template_helpers as notification_helpers
     from app.sla.display import short_time, sla_view
 
     i18n_helpers(app)
     permission_helpers(app)
     evidence_helpers(app)
+    notification_helpers(app)
     app.jinja_env.globals.update(sla_view=sla_view, sla_short_time=short_time)
 
 
@@ -122,11 +126,12 @@ def _register_cli(app: Flask) -> None:
 def _connect_receivers(app: Flask) -> None:
     """The receivers of `ticket_transitioned` (app/workflow/signals.py): the only place they are
     connected. Each runs after the commit, in isolation; they are independent (no order)."""
+    from app.notifications.hooks import notify_on_transition
     from app.payouts.receivers import auto_pay
     from app.workflow.receivers import fast_track_on_submit
     from app.workflow.signals import ticket_transitioned
 
-    for receiver in (fast_track_on_submit, auto_pay):
+    for receiver in (fast_track_on_submit, auto_pay, notify_on_transition):
         ticket_transitioned.connect(receiver, sender=app, weak=False)
 
 

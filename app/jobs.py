@@ -35,6 +35,7 @@ class PeriodicJob(NamedTuple):
 PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob("sla_sweep", "app.sla.sweep.sweep_sla", "* * * * *"),
     PeriodicJob("send_due_emails", "app.notifications.jobs.send_due_emails", "* * * * *"),
+    PeriodicJob("remind_evidence_deadlines", "app.notifications.jobs.remind_evidence_deadlines", "* * * * *"),
     PeriodicJob("reconcile_payouts", "app.payouts.jobs.reconcile_payouts", "*/5 * * * *"),
     PeriodicJob("evidence_cleanup_staging", "app.evidence.jobs.cleanup_staging", "17 * * * *"),
     PeriodicJob("analytics_rollup", "app.analytics.jobs.rollup_analytics", "*/15 * * * *"),

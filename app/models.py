@@ -4,7 +4,7 @@ from app.admin.models import AdminAction  # noqa: F401
 from app.analytics.models import AnalyticsSnapshot, ComplainantFlag, ComplaintDaily  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401
-from app.notifications.models import Notification  # noqa: F401
+from app.notifications.models import ChannelOptOut, ContactPoint, Delivery, Notification  # noqa: F401
 from app.payouts.models import Payout  # noqa: F401
 from app.sla.models import SlaRecord  # noqa: F401
 from app.tickets.counters import TicketStateCount  # noqa: F401

@@ -41,6 +41,7 @@ from app.evidence.storage import Staged, Storage, make_storage
 from app.evidence.uploads import StagingFile
 from app.evidence.validation import Limits, check_upload, sanitize_filename
 from app.extensions import db
+from app.notifications import causes
 from app.tickets.models import Ticket
 from app.types import utcnow
 from app.workflow.events import record_event
@@ -127,7 +128,7 @@ def _usage(ticket_id: int) -> tuple[int, int]:
 
 
 def _audit(ticket: Ticket, event: str, user, payload: dict, now) -> None:
-    record_event(
+    entry = record_event(
         ticket,
         event,
         ticket.state,
@@ -138,6 +139,7 @@ def _audit(ticket: Ticket, event: str, user, payload: dict, now) -> None:
         payload=payload,
         at=now,
     )
+    causes.announce_event(ticket, entry)  # the agent hears of the customer's new evidence
 
 
 def _forget_blob(storage: Storage, key: str, sha256: str) -> None:

@@ -1,11 +1,16 @@
-"""The logged-in user's notifications (in-app list, mark all read)."""
+"""The logged-in user's notices (list, open one, mark all read), channel settings, unsubscribe."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.extensions import csrf, db
 from app.notifications import services
+from app.notifications.messages import kind_name, render
+from app.notifications.models import ContactPoint
+from app.notifications.table import KINDS, OUTSIDE_CHANNELS, customer_kinds
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -13,7 +18,18 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.get("/")
 @login_required
 def index():
-    return render_template("notifications/index.html", notes=services.list_for(current_user))
+    notes = [(n, ref, render(n.kind, n.params)) for n, ref in services.list_for(current_user)]
+    return render_template("notifications/index.html", notes=notes)
+
+
+@bp.get("/<int:note_id>")
+@login_required
+def open_notice(note_id: int):
+    note = services.open_notice(current_user, note_id)
+    if note is None:
+        abort(404)
+    ref = (note.params or {}).get("ref")
+    return redirect(url_for("tickets.detail", ref=ref) if ref else url_for("notifications.index"))
 
 
 @bp.post("/read")
@@ -21,3 +37,41 @@ def index():
 def mark_read():
     services.mark_all_read(current_user)
     return redirect(url_for("notifications.index"))
+
+
+def _settings_kinds() -> list[str]:
+    return customer_kinds() if current_user.role == "customer" else [k for k in KINDS if k not in customer_kinds()]
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    kinds = _settings_kinds()
+    if request.method == "POST":
+        wanted = {tuple(v.split(":", 1)) for v in request.form.getlist("on") if ":" in v}
+        phone = request.form.get("phone", "").strip()[:32]
+        services.save_preferences(current_user, wanted, kinds, phone, request.form.get("push") == "1")
+        flash(_("Your notification settings were saved."), "success")
+        return redirect(url_for("notifications.settings"))
+    contact = db.session.get(ContactPoint, current_user.id)
+    return render_template(
+        "notifications/settings.html",
+        kinds=[(k, kind_name(k), KINDS[k]) for k in kinds],
+        channels=OUTSIDE_CHANNELS,
+        off=services.optouts(current_user),
+        contact=contact,
+    )
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the proof; mail clients' one-click POST carries no CSRF token
+def unsubscribe(token: str):
+    """From an e-mail's link: GET asks, POST (the button, or a mail client's one-click) unsubscribes."""
+    found = services.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user, kind = found
+    done = request.method == "POST"
+    if done:
+        services.unsubscribe(user, kind)
+    return render_template("notifications/unsubscribe.html", token=token, kind=kind_name(kind), done=done)

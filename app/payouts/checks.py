@@ -19,15 +19,12 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.notifications.services import notify
+from app.notifications import causes
 from app.payouts.gateways import BalanceGateway, PayoutRequest, get_gateway
 from app.payouts.models import Payout
 from app.tickets.models import Ticket
@@ -127,16 +124,10 @@ def request_for(payout: Payout) -> PayoutRequest:
 
 
 def notify_paid(ticket: Ticket, payout: Payout) -> None:
-    """Tell the customer, in their language (added to the caller's transaction)."""
-    from app.i18n import money
-    from app.tickets.labels import CHANNEL_LABELS
+    """Tell the customer (added to the caller's transaction; rendered in their language)."""
+    causes.payout_sent(ticket, payout)
 
-    customer = db.session.get_one(User, ticket.customer_id)
-    with force_locale(customer.locale or "zh_Hans_CN"):
-        title = _("Your refund for %(ref)s has been paid", ref=ticket.ref)
-        body = _(
-            "%(amount)s was sent to %(channel)s.",
-            amount=money(payout.amount_cents),
-            channel=str(CHANNEL_LABELS.get(payout.channel, payout.channel)),
-        )
-    notify(customer.id, "paid", title, body, ticket_id=ticket.id)
+
+def notify_failed(ticket: Ticket, payout: Payout) -> None:
+    """Tell the customer and finance that a payout failed (added to the caller's transaction)."""
+    causes.payout_failed(ticket, payout)

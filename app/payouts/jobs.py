@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.extensions import db
 from app.jobs import enqueue
-from app.payouts.checks import lock_ticket, notify_paid, request_for
+from app.payouts.checks import lock_ticket, notify_failed, notify_paid, request_for
 from app.payouts.gateways import GatewayResult, GatewayUnavailable, PayoutRequest, get_gateway
 from app.payouts.models import Payout
 from app.types import utcnow
@@ -104,6 +104,7 @@ def record_result(req: PayoutRequest, result: GatewayResult) -> str:
     if not result.succeeded:
         payout.status, payout.failure_kind, payout.failed_at = "failed", "declined", now
         payout.last_error = (result.error or "declined")[:2000]
+        notify_failed(ticket, payout)
         db.session.commit()
         return "failed"
     payout.status, payout.gateway_reference, payout.succeeded_at = "succeeded", result.reference, now
@@ -155,6 +156,7 @@ def _transient_failure(req: PayoutRequest, error: str) -> str:
         )
         .execution_options(synchronize_session=False)
     )
+    notify_failed(lock_ticket(req.ticket_id), db.session.get(Payout, req.payout_id, populate_existing=True))
     db.session.commit()
     return "failed"
 

@@ -22,9 +22,7 @@ from app.auth.models import User
 from app.auth.permissions import roles_with
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import local_time
-from app.notifications.services import notify
-from app.sla.clock import metric_label
+from app.notifications.services import notify_user
 from app.sla.models import EVIDENCE_WINDOW, SlaRecord
 from app.tickets.models import Ticket
 from app.types import utcnow
@@ -74,10 +72,9 @@ def _users(ids) -> dict[int, User]:
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
-def _send(user: User, kind: str, ticket: Ticket, title: str, body: str, urgent: bool, **params) -> None:
-    with force_locale(user.locale or "zh_Hans_CN"):
-        params = {"ref": ticket.ref, **{k: (metric_label(v) if k == "metric" else v) for k, v in params.items()}}
-        notify(user.id, kind, _(title, **params), _(body, **params), ticket_id=ticket.id, urgent=urgent)
+def _send(user: User, kind: str, ticket: Ticket, cause: str, **params) -> None:
+    """One notice (app/notifications: worded and routed there, rendered in the reader's language)."""
+    notify_user(user, kind, ticket, cause=cause, params=params)
 
 
 def _warn_batch(now: datetime) -> int:
@@ -89,16 +86,7 @@ def _warn_batch(now: datetime) -> int:
         for r in rows:
             t = tickets[r.ticket_id]
             for user in [users[t.assignee_id]] if t.assignee_id is not None else managers:
-                _send(
-                    user,
-                    "sla_warning",
-                    t,
-                    "SLA warning: %(ref)s",
-                    "%(metric)s is due at %(due)s.",
-                    False,
-                    metric=r.metric,
-                    due=local_time(r.due_at),
-                )
+                _send(user, "sla_warning", t, f"sla:{r.id}:warned", metric=r.metric, due_at=r.due_at.isoformat())
     db.session.commit()
     return len(rows)
 
@@ -120,16 +108,7 @@ def _breach_batch(now: datetime) -> int:
             if t.assignee_id is not None:
                 recipients.setdefault(t.assignee_id, users[t.assignee_id])
             for user in recipients.values():
-                _send(
-                    user,
-                    "sla_breach",
-                    t,
-                    "SLA breached: %(ref)s",
-                    "%(metric)s was due at %(due)s.",
-                    True,
-                    metric=r.metric,
-                    due=local_time(r.due_at),
-                )
+                _send(user, "sla_breach", t, f"sla:{r.id}:breached", metric=r.metric, due_at=r.due_at.isoformat())
     db.session.commit()
     return len(rows)
 
@@ -145,10 +124,9 @@ def _remind_batch(now: datetime) -> int:
                 users[t.customer_id],
                 "evidence_reminder",
                 t,
-                "%(ref)s: we still need your evidence",
-                "Please send the requested material by %(due)s, or the ticket will be closed.",
-                False,
-                due=local_time(r.due_at),
+                f"sla:{r.id}:reminded",
+                due_at=r.due_at.isoformat(),
+                left=max(1, int((r.due_at - now).total_seconds() // 3600)),
             )
     db.session.commit()
     return len(rows)
@@ -182,15 +160,7 @@ def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
         rec.stopped_at = rec.breached_at = now
         db.session.commit()
         return False
-    customer = db.session.get(User, ticket.customer_id)
-    _send(
-        customer,
-        "evidence_expired",
-        ticket,
-        "%(ref)s was closed",
-        "We did not receive the requested material in time. You can file a new request at any time.",
-        False,
-    )
+    customer = db.session.get(User, ticket.customer_id)  # the expire notice: app/notifications/table.py
     with force_locale(customer.locale or "zh_Hans_CN"):
         reason = _("The evidence window ended without the requested material.")
     try:

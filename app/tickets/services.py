@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.auth.permissions import can
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.notifications import causes
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
 from app.tickets.search import filter_by_text
 from app.types import utcnow
@@ -262,7 +263,11 @@ def assign_ticket(ticket: Ticket, assignee: User | None, actor: User, version: i
         raise Forbidden(str(_l("Agents may only claim tickets for themselves.")))
     if version is not None and version != ticket.version:
         raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
+    changed = ticket.assignee_id != (assignee.id if assignee else None)
     ticket.assignee_id = assignee.id if assignee else None
+    if changed:
+        db.session.flush()  # the new version is the notice's cause
+        causes.ticket_assigned(ticket, actor)
     _commit_or_conflict()
     return ticket
 
@@ -275,6 +280,7 @@ def add_message(ticket: Ticket, author: User, body: str, internal: bool = False)
         raise Forbidden(str(_l("Customers cannot write internal notes.")))
     msg = Message(ticket_id=ticket.id, author_id=author.id, body=body[:5000], internal=internal)
     db.session.add(msg)
+    causes.message_posted(ticket, msg, author)
     db.session.commit()
     return msg
 
