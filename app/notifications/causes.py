@@ -13,6 +13,7 @@ from flask import current_app
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.services import announce
+from app.tickets.visibility import reason_visible
 
 EXCERPT = 280
 
@@ -23,7 +24,14 @@ def _iso(dt: datetime | None) -> str | None:
 
 def _event_params(ticket, ev) -> dict:
     payload = ev.payload or {}
-    p: dict = {"reason": ev.reason or "", "kind": ticket.kind, "channel": ticket.order.payment_channel}
+    # One visibility rule (app/tickets/visibility.py): customers read only reasons meant for them;
+    # a return to review is told to the agent only. A partial approval's reason explains the amount.
+    shown = ev.event == "return_to_review" or reason_visible("customer", ev.event, ev.actor_role)
+    p: dict = {
+        "reason": (ev.reason or "") if shown else "",
+        "kind": ticket.kind,
+        "channel": ticket.order.payment_channel,
+    }
     if ev.event == "request_evidence":
         p.update(items=list(payload.get("items") or []), note=ev.reason or "", due_at=_iso(ticket.evidence_due_at))
     elif ev.event in ("approve", "fast_track"):
