@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.permissions import permission_required
 from app.extensions import csrf, db
 from app.notifications import services
 from app.notifications.messages import kind_name, render
@@ -16,14 +17,14 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
 @bp.get("/")
-@login_required
+@permission_required("notifications")
 def index():
     notes = [(n, ref, render(n.kind, n.params)) for n, ref in services.list_for(current_user)]
     return render_template("notifications/index.html", notes=notes)
 
 
 @bp.get("/<int:note_id>")
-@login_required
+@permission_required("notifications")
 def open_notice(note_id: int):
     note = services.open_notice(current_user, note_id)
     if note is None:
@@ -33,7 +34,7 @@ def open_notice(note_id: int):
 
 
 @bp.post("/read")
-@login_required
+@permission_required("notifications")
 def mark_read():
     services.mark_all_read(current_user)
     return redirect(url_for("notifications.index"))
@@ -44,7 +45,7 @@ def _settings_kinds() -> list[str]:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@login_required
+@permission_required("notifications")
 def settings():
     kinds = _settings_kinds()
     if request.method == "POST":
@@ -75,3 +76,21 @@ def unsubscribe(token: str):
     if done:
         services.unsubscribe(user, kind)
     return render_template("notifications/unsubscribe.html", token=token, kind=kind_name(kind), done=done)
+
+
+@bp.post("/urge/<ref>")
+@permission_required("notifications")
+def urge_ticket(ref: str):
+    """The tracker's "催一下" button."""
+    from app.errors import DomainError
+    from app.notifications.urge import urge
+    from app.tickets.services import get_ticket
+
+    ticket = get_ticket(ref, current_user)
+    try:
+        urge(ticket, current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("We told the team that you are waiting. The ticket now has a higher priority."), "success")
+    return redirect(url_for("tickets.detail", ref=ticket.ref) + "#now-h")

@@ -46,6 +46,7 @@ DELIVERY_LABELS = {
 AUDIT_LABELS = {
     "evidence_added": _l("Evidence added"),
     "evidence_answered": _l("Evidence item answered"),
+    "urge": _l("Urged (催办)"),
 }
 
 ROLE_LABELS = {
