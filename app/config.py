@@ -71,6 +71,11 @@ class Config:
     PAYOUT_RETRIES = _int("PAYOUT_RETRIES", 4)
     PAYOUT_MAX_ATTEMPTS = _int("PAYOUT_MAX_ATTEMPTS", 5)
     PAYOUT_STUCK_MINUTES = _int("PAYOUT_STUCK_MINUTES", 10)
+    # When refunded money should arrive per channel (app/tickets/arrival.py): m/h clock time,
+    # d working days on the business calendar.
+    REFUND_ARRIVAL = os.environ.get("REFUND_ARRIVAL", "balance=0m,alipay=2h,wechat=2h,bank_card=5d")
+    # Notification adapters (app/notifications/channels.py): "sms=pkg.module:Class,push=pkg.module:Class"
+    NOTIFY_ADAPTERS = os.environ.get("NOTIFY_ADAPTERS", "")
 
     # SLA
     SLA_WARN_RATIO = float(os.environ.get("SLA_WARN_RATIO", "0.75"))

@@ -86,7 +86,10 @@ def ticket_assigned(ticket, actor) -> list[Notification]:
     )
 
 
-def payout_sent(ticket, payout, arrival_by: datetime | None = None) -> list[Notification]:
+def payout_sent(ticket, payout) -> list[Notification]:
+    from app.tickets.arrival import expected_arrival
+
+    arrival_by = expected_arrival(payout.channel, payout.succeeded_at) if payout.succeeded_at else None
     return announce(
         "payout_sent",
         ticket,

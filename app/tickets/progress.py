@@ -1,6 +1,7 @@
 """What the customer's progress tracker shows: the step line, "what happens now", what we need.
 
-Pure presentation over a ticket and its events (no queries, no writes).
+Presentation over a ticket and its events (no writes; the only query asks whether a payout
+failed, while the ticket is with finance).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.evidence.checklists import known_item
-from app.i18n import money
+from app.i18n import local_time, money
 from app.tickets import visibility
+from app.tickets.arrival import MoneyStatus, money_status
 from app.tickets.labels import CHANNEL_LABELS
 
 # The main line as the customer sees it: 提交 → 补充材料 → 审核 → 财务处理 → 已到账
@@ -92,6 +94,7 @@ class Progress:
     needs_open: bool = False
     appeal_until: datetime | None = None
     fast_track_text: str | None = None  # the rule's explanation, as the viewer may see it
+    money: MoneyStatus | None = None  # approved amount, payout reference, expected arrival
 
 
 def item_text(code: str) -> str:
@@ -168,6 +171,24 @@ def _needs(ticket, events) -> tuple[list[str], str | None]:
     return [], None
 
 
+def _money_words(p: Progress, m: MoneyStatus) -> None:
+    """Say honestly where the money is: failed → finance is on it; paid → when it should arrive."""
+    amount, channel = money(m.amount_cents), str(CHANNEL_LABELS.get(m.channel, m.channel))
+    last = p.steps[-1]
+    if m.state == "failed":
+        p.now_text = _("The refund ran into a problem; finance is handling it. Nothing is needed from you.")
+    elif m.state == "on_its_way":
+        p.now_text = _(
+            "Refunded %(amount)s to your %(channel)s; expected to arrive by %(time)s.",
+            amount=amount,
+            channel=channel,
+            time=local_time(m.arrival_by),
+        )
+        last.label = str(_("Refunded, arriving by %(time)s", time=local_time(m.arrival_by, "MM-dd HH:mm")))
+    elif m.state == "arrived":
+        p.now_text = _("%(amount)s has arrived in your %(channel)s.", amount=amount, channel=channel)
+
+
 def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.Viewer = "public") -> Progress:
     """The tracker for `ticket`; `allowed` are the viewer's allowed events (empty on the public link).
 
@@ -182,6 +203,9 @@ def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.
         p.ending_reason, p.ending_at = visibility.ending_reason(events, viewer), ticket.state_changed_at
     if "appeal" in allowed and ticket.rejected_at:
         p.appeal_until = ticket.rejected_at + timedelta(days=current_app.config["APPEAL_WINDOW_DAYS"])
+    p.money = money_status(ticket, events, now)
+    if p.money is not None:
+        _money_words(p, p.money)
     decided = visibility.fast_track(ticket, viewer)
     if decided is not None:
         p.fast_track_text = decided.explanation or _(
