@@ -48,6 +48,7 @@ KINDS: dict[str, Kind] = {
     "customer_evidence": Kind(_MAIL, audience="staff"),
     "returned_by_finance": Kind(_MAIL, urgent=True, audience="staff"),
     "appeal_filed": Kind(_MAIL, audience="staff"),
+    "reopened": Kind(_MAIL, audience="staff"),
     "sla_warning": Kind(_MAIL, audience="staff"),
     # finance
     "approval_waiting": Kind(_MAIL, audience="staff"),
@@ -78,6 +79,7 @@ ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "payout_failed": (("customer", "payout_failed"), ("finance", "payout_failed_staff")),
     "return_to_review": (("assignee", "returned_by_finance"),),
     "appeal": (("assignee", "appeal_filed"), ("managers", "appeal_filed")),
+    "reopen": (("assignee", "reopened"), ("managers", "reopened")),
     "assigned": (("assignee", "assigned"),),
     "sla_warning": (("assignee", "sla_warning"),),
     "sla_breach": (("assignee", "sla_breach"), ("managers", "sla_breach")),

@@ -43,6 +43,9 @@ def create_ticket():
         201: {description: created, content: {application/json: {schema: Ticket}}}
         403: {description: customers and the platform only, content: {application/json: {schema: Error}}}
         404: {description: no such order (or not yours), content: {application/json: {schema: Error}}}
+        409:
+          description: "not_allowed: an open request of this kind exists for the order (error.fields.open_ticket)"
+          content: {application/json: {schema: Error}}
         422: {description: bad fields, content: {application/json: {schema: Error}}}
     """
     data = load_json(schemas.TicketCreateSchema())

@@ -100,6 +100,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "pay": ("reference",),
     "withdraw": ("reason",),
     "appeal": ("reason",),
+    "reopen": ("reason",),
 }
 
 

@@ -16,12 +16,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
 from app.auth.permissions import can
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.notifications import causes
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
 from app.tickets.search import filter_by_text
 from app.types import utcnow
+from app.workflow.machine import OPEN_STATES
 from app.workflow.policies import refundable_balance
 from app.workflow.service import apply_event
 
@@ -92,6 +93,14 @@ def create_ticket(
     order = visible_order(order_no, actor)
     if kind not in KINDS:
         raise Invalid(str(_l("Unknown ticket kind.")), fields={"kind": [f"one of {', '.join(KINDS)}"]})
+    open_ref = db.session.scalar(
+        select(Ticket.ref).where(Ticket.order_id == order.id, Ticket.kind == kind, Ticket.state.in_(OPEN_STATES))
+    )
+    if open_ref is not None:  # one open request per order and kind: follow that one
+        raise NotAllowed(
+            str(_l("You already have an open request of this kind for this order: %(ref)s.", ref=open_ref)),
+            fields={"open_ticket": [open_ref]},
+        )
     balance = refundable_balance(order)
     amount = balance if requested_amount_cents is None else requested_amount_cents
     if amount < 0 or amount > balance:

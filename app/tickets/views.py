@@ -104,7 +104,8 @@ def new_ticket(order_no: str):
             )
         except FORM_ERRORS as exc:
             _form_error(form, exc)
-            return _ticket_form(form, order, balance), exc.status
+            open_ref = (exc.fields or {}).get("open_ticket", [None])[0]  # the open request to follow
+            return _ticket_form(form, order, balance, open_ref), exc.status
         flash(_("Your request %(ref)s was filed. You can follow it here.", ref=ticket.ref), "success")
         _attach_files(ticket, request.files.getlist("evidence"))
         return redirect(url_for("tickets.detail", ref=ticket.ref))
@@ -120,8 +121,8 @@ def _attach_files(ticket, files) -> None:
             flash(_("%(name)s was not attached: %(why)s", name=f.filename, why=exc.message), "error")
 
 
-def _ticket_form(form, order, balance):
-    return render_template("tickets/new.html", form=form, order=order, balance=balance)
+def _ticket_form(form, order, balance, open_ref: str | None = None):
+    return render_template("tickets/new.html", form=form, order=order, balance=balance, open_ref=open_ref)
 
 
 @bp.get("/tickets")

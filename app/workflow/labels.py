@@ -27,6 +27,7 @@ EVENT_LABELS = {
     "pay": _l("Record payout"),
     "withdraw": _l("Withdraw"),
     "appeal": _l("Appeal"),
+    "reopen": _l("Reopen"),
     "expire": _l("Close (evidence window expired)"),
     "fast_track": _l("Fast track"),
 }

@@ -111,6 +111,19 @@ def appeal_open(ticket: Ticket, user: User | None, now: datetime) -> bool:
     return ticket.appealed_at is None and ticket.rejected_at is not None and now <= ticket.rejected_at + window
 
 
+def reopen_open(ticket: Ticket, user: User | None, now: datetime) -> bool:
+    """Resolved at most REOPEN_WINDOW_DAYS ago, and never reopened (once)."""
+    from sqlalchemy import select
+
+    from app.workflow.models import TicketEvent
+
+    window = timedelta(days=current_app.config.get("REOPEN_WINDOW_DAYS", 7))
+    if ticket.state != "resolved" or now > ticket.state_changed_at + window:
+        return False
+    done = select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id, TicketEvent.event == "reopen").limit(1)
+    return db.session.scalar(done) is None
+
+
 # ---------------------------------------------------------------- checks
 
 
@@ -284,7 +297,18 @@ TRANSITIONS: tuple[Transition, ...] = (
         guards=(owner,),
         effects=(keep_closing_reason,),
     ),
-    T("appeal", ("rejected",), "review", {"customer"}, guards=(owner, appeal_open), effects=(mark_appealed,)),
+    # Once, within the window; the customer says why (the tracker asks to confirm first).
+    T(
+        "appeal",
+        ("rejected",),
+        "review",
+        {"customer"},
+        guards=(owner, appeal_open),
+        checks=(require_reason,),
+        effects=(mark_appealed,),
+    ),
+    # Once, within REOPEN_WINDOW_DAYS of the resolution: the fix did not work (e.g. the new key fails too).
+    T("reopen", ("resolved",), "review", {"customer"}, guards=(owner, reopen_open), checks=(require_reason,)),
     # The SLA sweep (app/sla/sweep.py): the customer stayed silent past the evidence window.
     T("expire", ("evidence",), "closed", {"system"}, effects=(keep_closing_reason,)),
     # A fast-track rule fired: its name and facts are kept; never more than the refundable balance.

@@ -125,7 +125,7 @@ def test_two_approvals_on_one_order_then_pays_never_exceed_it(app, db, queue):
     from app.workflow.service import apply_event
 
     first = make_ticket("review", amount_cents=7_000)
-    second = make_ticket("review", order=first.order, amount_cents=7_000)
+    second = make_ticket("review", order=first.order, amount_cents=7_000, kind="invalid_card")
     db.session.commit()
     ids = (first.id, second.id)
 

@@ -185,7 +185,7 @@ def test_a_killed_worker_left_in_processing_is_reconciled(app, db, monkeypatch):
 def test_refunds_of_two_tickets_never_exceed_the_order(app, db):
     order = make_order(amount_cents=10_000)
     first = make_ticket("finance", order=order, amount_cents=7_000)
-    second = make_ticket("review", order=order, amount_cents=3_000)
+    second = make_ticket("review", order=order, amount_cents=3_000, kind="invalid_card")
     with pytest.raises(Invalid):
         apply_event(second, "approve", staff("agent"), amount_cents=3_001)
     apply_event(second, "approve", staff("agent"), amount_cents=3_000)
@@ -198,7 +198,7 @@ def test_refunds_of_two_tickets_never_exceed_the_order(app, db):
 def test_fast_track_cannot_overdraw_the_order_either(app, db):
     order = make_order(amount_cents=4_000)
     make_ticket("finance", order=order, amount_cents=3_000)
-    ticket = make_ticket("submitted", order=order, amount_cents=1_000)
+    ticket = make_ticket("submitted", order=order, amount_cents=1_000, kind="invalid_card")
     with pytest.raises(Invalid):
         apply_event(ticket, "fast_track", None, amount_cents=1_001, payload={"rule": "small_amount"})
     assert ticket.state == "submitted"

@@ -39,6 +39,7 @@ submitted  withdraw          Y  N  F  F  F  F  F  F
 submitted  appeal            N  N  F  F  F  F  F  F
 submitted  expire            F  F  F  F  F  F  F  N
 submitted  fast_track        F  F  F  F  F  F  F  Y
+submitted  reopen            N  N  F  F  F  F  F  F
 
 evidence   request_evidence  F  F  N  F  N  F  F  F
 evidence   provide_evidence  Y  N  F  F  F  F  F  F
@@ -52,6 +53,7 @@ evidence   withdraw          Y  N  F  F  F  F  F  F
 evidence   appeal            N  N  F  F  F  F  F  F
 evidence   expire            F  F  F  F  F  F  F  Y
 evidence   fast_track        F  F  F  F  F  F  F  N
+evidence   reopen            N  N  F  F  F  F  F  F
 
 review     request_evidence  F  F  Y  F  Y  F  F  F
 review     provide_evidence  N  N  F  F  F  F  F  F
@@ -65,6 +67,7 @@ review     withdraw          Y  N  F  F  F  F  F  F
 review     appeal            N  N  F  F  F  F  F  F
 review     expire            F  F  F  F  F  F  F  N
 review     fast_track        F  F  F  F  F  F  F  N
+review     reopen            N  N  F  F  F  F  F  F
 
 finance    request_evidence  F  F  N  F  N  F  F  F
 finance    provide_evidence  N  N  F  F  F  F  F  F
@@ -78,6 +81,7 @@ finance    withdraw          N  N  F  F  F  F  F  F
 finance    appeal            N  N  F  F  F  F  F  F
 finance    expire            F  F  F  F  F  F  F  N
 finance    fast_track        F  F  F  F  F  F  F  N
+finance    reopen            N  N  F  F  F  F  F  F
 
 paid       request_evidence  F  F  N  F  N  F  F  F
 paid       provide_evidence  N  N  F  F  F  F  F  F
@@ -91,6 +95,7 @@ paid       withdraw          N  N  F  F  F  F  F  F
 paid       appeal            N  N  F  F  F  F  F  F
 paid       expire            F  F  F  F  F  F  F  N
 paid       fast_track        F  F  F  F  F  F  F  N
+paid       reopen            N  N  F  F  F  F  F  F
 
 rejected   request_evidence  F  F  N  F  N  F  F  F
 rejected   provide_evidence  N  N  F  F  F  F  F  F
@@ -104,6 +109,7 @@ rejected   withdraw          N  N  F  F  F  F  F  F
 rejected   appeal            Y  N  F  F  F  F  F  F
 rejected   expire            F  F  F  F  F  F  F  N
 rejected   fast_track        F  F  F  F  F  F  F  N
+rejected   reopen            N  N  F  F  F  F  F  F
 
 resolved   request_evidence  F  F  N  F  N  F  F  F
 resolved   provide_evidence  N  N  F  F  F  F  F  F
@@ -117,6 +123,7 @@ resolved   withdraw          N  N  F  F  F  F  F  F
 resolved   appeal            N  N  F  F  F  F  F  F
 resolved   expire            F  F  F  F  F  F  F  N
 resolved   fast_track        F  F  F  F  F  F  F  N
+resolved   reopen            Y  N  F  F  F  F  F  F
 
 withdrawn  request_evidence  F  F  N  F  N  F  F  F
 withdrawn  provide_evidence  N  N  F  F  F  F  F  F
@@ -130,6 +137,7 @@ withdrawn  withdraw          N  N  F  F  F  F  F  F
 withdrawn  appeal            N  N  F  F  F  F  F  F
 withdrawn  expire            F  F  F  F  F  F  F  N
 withdrawn  fast_track        F  F  F  F  F  F  F  N
+withdrawn  reopen            N  N  F  F  F  F  F  F
 
 closed     request_evidence  F  F  N  F  N  F  F  F
 closed     provide_evidence  N  N  F  F  F  F  F  F
@@ -143,6 +151,7 @@ closed     withdraw          N  N  F  F  F  F  F  F
 closed     appeal            N  N  F  F  F  F  F  F
 closed     expire            F  F  F  F  F  F  F  N
 closed     fast_track        F  F  F  F  F  F  F  N
+closed     reopen            N  N  F  F  F  F  F  F
 """
 OUTCOME = {"Y": None, "N": NotAllowed, "F": Forbidden}
 
@@ -171,12 +180,15 @@ DEST = {
     "appeal": "review",
     "expire": "closed",
     "fast_track": "finance",
+    "reopen": "review",
 }
 OPTIONS = {
     "reject": {"reason": "no proof"},
     "resolve": {"reason": "reissued"},
     "return_to_review": {"reason": "wrong account"},
     "request_evidence": {"items": ["payment record"]},
+    "appeal": {"reason": "the card key was never revealed"},
+    "reopen": {"reason": "the reissued key fails too"},
 }
 
 
@@ -263,11 +275,11 @@ def test_reject_keeps_the_reason_for_the_customer(app):
 def test_appeal_once_within_window(app):
     ticket = make_ticket("rejected")
     customer = ticket.customer
-    apply_event(ticket, "appeal", customer)
+    apply_event(ticket, "appeal", customer, reason="I never revealed the key")
     assert ticket.state == "review"
     apply_event(ticket, "reject", staff("agent"), reason="still no proof")
     with pytest.raises(NotAllowed):
-        apply_event(ticket, "appeal", customer)  # only once
+        apply_event(ticket, "appeal", customer, reason="again")  # only once
 
 
 def test_appeal_window_expires_after_15_days(app):
@@ -275,9 +287,9 @@ def test_appeal_window_expires_after_15_days(app):
     with time_machine.travel(ticket.rejected_at + timedelta(days=15, minutes=1)):
         assert "appeal" not in allowed_events(ticket, ticket.customer)
         with pytest.raises(NotAllowed):
-            apply_event(ticket, "appeal", ticket.customer)
+            apply_event(ticket, "appeal", ticket.customer, reason="late")
     with time_machine.travel(ticket.rejected_at + timedelta(days=14, hours=23)):
-        apply_event(ticket, "appeal", ticket.customer)
+        apply_event(ticket, "appeal", ticket.customer, reason="in time")
     assert ticket.state == "review"
 
 
@@ -293,12 +305,12 @@ def test_approval_amount_bounds(app):
 
 def test_refunds_across_tickets_of_one_order_never_exceed_paid(app):
     first = make_ticket("finance", amount_cents=6_000)
-    second = make_ticket("review", order=first.order, amount_cents=4_000)
+    second = make_ticket("review", order=first.order, amount_cents=4_000, kind="invalid_card")  # one open per kind
     with pytest.raises(Invalid):
         apply_event(second, "approve", staff("agent"), amount_cents=4_001)
     apply_event(second, "approve", staff("agent"), amount_cents=4_000)
     assert refundable_balance(first.order) == 0
-    third = make_ticket("review", order=first.order, amount_cents=0)
+    third = make_ticket("review", order=first.order, amount_cents=0, kind="other")
     with pytest.raises(Invalid):
         apply_event(third, "approve", staff("manager"), amount_cents=1)
 
