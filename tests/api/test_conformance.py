@@ -170,7 +170,11 @@ def _known_requests(world) -> list[tuple[str, str, str, dict, int]]:
     return [
         ("POST", "/api/v1/orders", "platform", {"body": order}, 201),
         ("POST", "/api/v1/tickets", "customer", {"body": {"order_no": customer_order, "kind": "other"}}, 201),
-        ("POST", "/api/v1/tickets", "platform", {"body": {"order_no": customer_order, "kind": "other"}}, 201),
+        # one open request per order and kind: the platform files another kind
+        ("POST", "/api/v1/tickets", "platform", {"body": {"order_no": customer_order, "kind": "invalid_card"}}, 201),
+        ("POST", "/api/v1/tickets", "platform", {"body": {"order_no": customer_order, "kind": "other"}}, 409),
+        ("POST", "/api/v1/tickets/{ref}/urge", "customer", {"path_parameters": {"ref": t["submitted"].ref}}, 409),
+        ("POST", "/api/v1/tickets/{ref}/urge", "agent", {"path_parameters": {"ref": t["submitted"].ref}}, 403),
         ("GET", "/api/v1/tickets", "agent", {"query": {"limit": 2}}, 200),
         ("GET", "/api/v1/tickets", "manager", {"query": {"cursor": world["cursor"], "state": "paid"}}, 200),
         *[
