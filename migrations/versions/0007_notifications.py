@@ -1,15 +1,15 @@
 """notifications: message key + params (rendered when shown), unique per cause and recipient;
 deliveries per outside channel; opt-outs; contact points for SMS / push
 
-Revision ID: 0005_notifications
-Revises: 0004_payouts
+Revision ID: 0007_notifications
+Revises: 0006_search
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_notifications"
-down_revision = "0004_payouts"
+revision = "0007_notifications"
+down_revision = "0006_search"
 branch_labels = None
 depends_on = None
 
