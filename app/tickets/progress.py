@@ -94,6 +94,7 @@ class Progress:
     needs_open: bool = False
     appeal_until: datetime | None = None
     fast_track_text: str | None = None  # the rule's explanation, as the viewer may see it
+    no_fast_track_text: str | None = None  # why no instant refund, in plain words
     money: MoneyStatus | None = None  # approved amount, payout reference, expected arrival
 
 
@@ -171,6 +172,46 @@ def _needs(ticket, events) -> tuple[list[str], str | None]:
     return [], None
 
 
+USED_WORDS = {
+    "card_key_revealed": _l("the card key was already shown to you"),
+    "delivered": _l("the recharge or item was already delivered"),
+    "membership_activated": _l("the membership was already activated"),
+}
+
+
+def no_fast_track_text(ticket) -> str | None:
+    """Why no instant refund, in plain words (the fast-track rules of app/workflow/policies.py that
+    fit the kind but did not fire), so the customer is not left guessing."""
+    from app.workflow.policies import SMALL_KINDS, consumption
+
+    if ticket.fast_track_rule or ticket.state not in ("submitted", "evidence", "review"):
+        return None
+    order, cfg = ticket.order, current_app.config
+    if ticket.kind == "wrong_order":
+        minutes, window = int((ticket.created_at - order.paid_at).total_seconds() // 60), cfg["COOLING_OFF_MINUTES"]
+        if minutes > window:
+            return _(
+                "No instant refund: you reported it %(m)d minutes after payment; the instant refund window "
+                "is %(w)d minutes. An agent reviews it instead.",
+                m=minutes,
+                w=window,
+            )
+        used = consumption(order)
+        if used:
+            what = "; ".join(str(USED_WORDS.get(u, u)) for u in used)
+            return _("No instant refund: %(what)s. An agent reviews it instead.", what=what)
+    elif ticket.kind in SMALL_KINDS and ticket.requested_amount_cents > cfg["SMALL_AMOUNT_CENTS"]:
+        return _(
+            "No instant refund: %(amount)s is above %(limit)s, the limit for instant refunds. "
+            "An agent reviews it instead.",
+            amount=money(ticket.requested_amount_cents),
+            limit=money(cfg["SMALL_AMOUNT_CENTS"]),
+        )
+    elif ticket.kind == "membership_refund" and order.membership_activated_at is not None:
+        return _("No instant refund: the membership was already activated, so an agent works out the unused share.")
+    return None
+
+
 def _money_words(p: Progress, m: MoneyStatus) -> None:
     """Say honestly where the money is: failed → finance is on it; paid → when it should arrive."""
     amount, channel = money(m.amount_cents), str(CHANNEL_LABELS.get(m.channel, m.channel))
@@ -203,6 +244,7 @@ def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.
         p.ending_reason, p.ending_at = visibility.ending_reason(events, viewer), ticket.state_changed_at
     if "appeal" in allowed and ticket.rejected_at:
         p.appeal_until = ticket.rejected_at + timedelta(days=current_app.config["APPEAL_WINDOW_DAYS"])
+    p.no_fast_track_text = no_fast_track_text(ticket)
     p.money = money_status(ticket, events, now)
     if p.money is not None:
         _money_words(p, p.money)

@@ -83,3 +83,17 @@ def test_reopen_a_resolved_ticket_once_within_seven_days_audited_and_the_agent_i
     apply_event(ticket, "resolve", agent, reason="refunded the key's value instead")
     assert "reopen" not in allowed_events(ticket, ticket.customer)  # once
     assert "reopen" not in allowed_events(ticket, staff("agent"))
+
+
+def test_tracker_says_in_plain_words_why_no_fast_track_rule_applied(app, client, auth):
+    from app.types import utcnow
+
+    customer = make_user("customer")
+    late = make_order(customer, paid_at=utcnow() - timedelta(minutes=25), product_type="game_card")
+    wrong = create_ticket(late.order_no, "wrong_order", "bought the wrong card", customer)
+    big = make_ticket("submitted", order=make_order(customer, amount_cents=20_000))
+    auth.login(customer)
+    html = client.get(f"/tickets/{wrong.ref}?lang=en").get_data(as_text=True)
+    assert "you reported it 25 minutes after payment; the instant refund window is 10 minutes" in html
+    zh = client.get(f"/tickets/{big.ref}?lang=zh").get_data(as_text=True)
+    assert "无法即时退款：¥200.00 超过了即时退款上限 ¥50.00" in zh
