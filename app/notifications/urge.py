@@ -48,7 +48,12 @@ class UrgeStatus:
     last_urged_at: datetime | None  # this stage's last urge
 
 
-def _last_urge(ticket: Ticket) -> datetime | None:
+def _last_urge(ticket: Ticket, events: list | None = None) -> datetime | None:
+    if events is not None:  # the page's timeline, already loaded: no query
+        for ev in reversed(events):
+            if ev.event == "urge" and (ev.payload or {}).get("stage") == ticket.state:
+                return ev.created_at if ev.created_at >= ticket.state_changed_at else None
+        return None
     rows = db.session.execute(
         select(TicketEvent.created_at, TicketEvent.payload)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.event == "urge")
@@ -61,11 +66,12 @@ def _last_urge(ticket: Ticket) -> datetime | None:
     return None
 
 
-def urge_status(ticket: Ticket, now: datetime | None = None) -> UrgeStatus:
+def urge_status(ticket: Ticket, now: datetime | None = None, events: list | None = None) -> UrgeStatus:
+    """Whether the customer may urge now; `events` (the ticket's audit trail, if loaded) saves a query."""
     now = now or utcnow()
     if ticket.state not in URGEABLE or ticket.sla_due_at is None:
         return UrgeStatus(False, False, None, None)
-    last = _last_urge(ticket)
+    last = _last_urge(ticket, events)
     opens = ticket.sla_due_at if last is None else max(ticket.sla_due_at, last + URGE_EVERY)
     return UrgeStatus(True, now >= opens, opens, last)
 
