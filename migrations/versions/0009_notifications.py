@@ -1,15 +1,15 @@
 """notifications: message key + params (rendered when shown), unique per cause and recipient;
 deliveries per outside channel; opt-outs; contact points for SMS / push
 
-Revision ID: 0008_notifications
-Revises: 0007_state_counts
+Revision ID: 0009_notifications
+Revises: 0008_admin
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_notifications"
-down_revision = "0007_state_counts"
+revision = "0009_notifications"
+down_revision = "0008_admin"
 branch_labels = None
 depends_on = None
 
