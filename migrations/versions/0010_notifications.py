@@ -1,15 +1,15 @@
 """notifications: message key + params (rendered when shown), unique per cause and recipient;
 deliveries per outside channel; opt-outs; contact points for SMS / push
 
-Revision ID: 0009_notifications
-Revises: 0008_admin
+Revision ID: 0010_notifications
+Revises: 0009_session_version
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_notifications"
-down_revision = "0008_admin"
+revision = "0010_notifications"
+down_revision = "0009_session_version"
 branch_labels = None
 depends_on = None
 
