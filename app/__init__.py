@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import BASE_DIR, Config, config_from_env
+from app.settings import BASE_DIR, Settings, load_settings
 
 
-def create_app(config: type[Config] | None = None) -> Flask:
-    config = config or config_from_env()
-    if hasattr(config, "check"):
-        config.check()
+def create_app(settings: Settings | None = None) -> Flask:
+    """The app for `settings` (default: read from the environment now; bad values raise SettingsError)."""
+    settings = settings or load_settings()
     app = Flask(__name__, static_folder=str(BASE_DIR / "static"), instance_relative_config=False)
-    app.config.from_object(config)
+    app.config.from_mapping(settings.flask_config())
+    app.extensions["settings"] = settings
     if app.config.get("PROXY_FIX_X_FOR") or app.config.get("PROXY_FIX_X_PROTO"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

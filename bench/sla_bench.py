@@ -220,14 +220,9 @@ def main() -> None:
 
     url = recreate_database(args.admin_url, args.db)
     from app import create_app
-    from app.config import Config
+    from app.settings import Settings
 
-    class BenchConfig(Config):
-        SQLALCHEMY_DATABASE_URI = url
-        REDIS_URL = None
-        SLA_INPROCESS_SWEEP = False
-
-    app = create_app(BenchConfig)
+    app = create_app(Settings(DATABASE_URL=url, REDIS_URL=None, SLA_INPROCESS_SWEEP=False))
     from app.auth.models import User
     from app.dashboard.services import breached_now
     from app.extensions import db

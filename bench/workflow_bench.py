@@ -23,13 +23,10 @@ def main() -> None:
     args = ap.parse_args()
 
     from app import create_app
-    from app.config import TestConfig
     from app.extensions import db
+    from tests.helpers import make_settings
 
-    class BenchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = args.database_url
-
-    app = create_app(BenchConfig)
+    app = create_app(make_settings(DATABASE_URL=args.database_url))
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -1,52 +1,175 @@
-"""Fixtures: app, db, client, runner, auth helpers. The suite runs on SQLite and PostgreSQL.
+"""Fixtures: app, db, client, runner, auth helpers. The suite runs on SQLite and PostgreSQL, in parallel.
 
-TEST_DATABASE_URL selects the database (default: SQLite in memory); `make test` runs both.
+- Settings are built explicitly (`tests.helpers.make_settings`): nothing comes from the shell but
+  TEST_DATABASE_URL (default: SQLite in memory). `@pytest.mark.settings(NAME=value, ...)` changes a
+  test's settings.
+- No app context is held across requests: the test body has its own app context (factories,
+  queries), every request and CLI invocation runs in a fresh one (`RequestClient`) — its own `g`,
+  login and database session, as under a real server. After each request the test's session is
+  expired, so it reads what the request committed.
+- The schema is created once per session (and xdist worker): SQLite copies it into each test's
+  in-memory database; PostgreSQL gives each worker its own database (`<name>_gw0`, ...) and
+  deletes the rows after every test. Tests marked `redis` (the real Redis at REDIS_TEST_URL) take
+  a lock so that two workers never use it at once.
 """
 
 from __future__ import annotations
 
+import contextvars
+import fcntl
 import os
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import TestConfig
 from app.extensions import db as _db
+from tests.helpers import make_settings, suite_database_url
 
-_schema_ready: set[str] = set()
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "settings(**values): settings of this test's app (tests.helpers.make_settings)")
+    config.addinivalue_line("markers", "redis: uses the real Redis at REDIS_TEST_URL (one xdist worker at a time)")
 
 
-def _reset(url: str) -> None:
-    """Fresh schema once per session and database, then truncate after every test."""
-    if url not in _schema_ready or url == "sqlite://":
+def on_postgres() -> bool:
+    return suite_database_url().startswith("postgresql")
+
+
+# ---------------------------------------------------------------- one request, one context
+
+
+def _expire_test_session(app: Flask) -> None:
+    """The test body's session (if it has an app context of this app) forgets what it loaded."""
+    from flask import current_app
+
+    if current_app and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        _db.session.expire_all()
+
+
+class RequestClient(FlaskClient):
+    """A test client whose every request runs in a fresh context (no app context, no `g` of the test).
+
+    `with client:` only scopes the client: contexts are never preserved after a request.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        _expire_test_session(self.application)
+        return response
+
+    def __enter__(self) -> RequestClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+class RequestCliRunner(FlaskCliRunner):
+    """Each CLI invocation runs in a fresh app context, as the `flask` command pushes one for every command."""
+
+    def invoke(self, *args, **kwargs):
+        def run():
+            with self.app.app_context():
+                return super(RequestCliRunner, self).invoke(*args, **kwargs)
+
+        result = contextvars.Context().run(run)
+        _expire_test_session(self.app)
+        return result
+
+
+def make_app(**overrides) -> Flask:
+    """An app on the test settings (with `overrides`) and the request-per-context clients."""
+    app = create_app(make_settings(**overrides))
+    app.test_client_class = RequestClient
+    app.test_cli_runner_class = RequestCliRunner
+    return app
+
+
+# ---------------------------------------------------------------- databases
+
+
+def _create_schema(url: str) -> None:
+    app = make_app(DATABASE_URL=url)
+    with app.app_context():
         if _db.engine.dialect.name == "postgresql":
             with _db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         _db.create_all()
-        _schema_ready.add(url)
+        _db.engine.dispose()
 
 
-def _truncate() -> None:
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """This worker's database, with the schema: PostgreSQL `<name>_<worker>`; SQLite a template in memory."""
+    url = suite_database_url()
+    if url.startswith("postgresql"):
+        name = make_url(url).database
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        _create_schema(url)
+        yield url
+        return
+    if url != "sqlite://":  # a file: the schema once, rows deleted after each test
+        _create_schema(url)
+        yield url
+        return
+    import app.models  # noqa: F401  (every table on the metadata)
+
+    engine = create_engine("sqlite://")
+    _db.metadata.create_all(engine)
+    raw = engine.raw_connection()
+    _SQLITE_TEMPLATE.append(raw.driver_connection)
+    yield url
+    _SQLITE_TEMPLATE.clear()
+    raw.close()
+    engine.dispose()
+
+
+_SQLITE_TEMPLATE: list[sqlite3.Connection] = []
+
+
+def _fresh_rows(app: Flask) -> None:
+    """Before a test: SQLite in memory gets a copy of the template (the schema, no rows)."""
+    if _SQLITE_TEMPLATE and app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
+        raw = _db.engine.raw_connection()
+        try:
+            _SQLITE_TEMPLATE[0].backup(raw.driver_connection)
+        finally:
+            raw.close()
+
+
+def _delete_rows() -> None:
+    """After a test on a shared database: every row deleted, sequences restarted (one round trip)."""
     _db.session.remove()
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if _db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        elif _db.engine.url.database:  # SQLite file
             for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
+                conn.exec_driver_sql(f'DELETE FROM "{t}"')
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setattr(TestConfig, "EVIDENCE_DIR", str(tmp_path / "evidence"))
-    app = create_app(TestConfig)
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
+def app(database_url, tmp_path, request) -> Iterator[Flask]:
+    marker = request.node.get_closest_marker("settings")
+    overrides = {"EVIDENCE_DIR": str(tmp_path / "evidence"), **(marker.kwargs if marker else {})}
+    app = make_app(DATABASE_URL=database_url, **overrides)
     with app.app_context():
-        _reset(url)
+        _fresh_rows(app)
         yield app
-        _truncate()
+        _delete_rows()
         _db.engine.dispose()
 
 
@@ -56,17 +179,32 @@ def db(app):
 
 
 @pytest.fixture
-def client(app):
+def client(app) -> RequestClient:
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):
+def runner(app) -> RequestCliRunner:
     return app.test_cli_runner()
 
 
-def on_postgres() -> bool:
-    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+@pytest.fixture(autouse=True)
+def _one_worker_on_redis(request) -> Iterator[None]:
+    """Tests marked `redis` share the Redis database at REDIS_TEST_URL: one process at a time."""
+    url = os.environ.get("REDIS_TEST_URL")
+    if url is None or request.node.get_closest_marker("redis") is None:
+        yield
+        return
+    lock = Path(os.environ.get("TMPDIR", "/tmp")) / f"refundesk-redis-{zlib.crc32(url.encode()):08x}.lock"
+    with lock.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------- logging in
 
 
 class ApiAuth:

@@ -1,4 +1,32 @@
+import os
 import re
+
+from app.settings import Settings
+
+
+def suite_database_url() -> str:
+    """TEST_DATABASE_URL (default: SQLite in memory); under xdist, PostgreSQL gets `<name>_<worker>`."""
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+    return url
+
+
+def make_settings(**overrides) -> Settings:
+    """The test suite's settings: these values and the defaults — nothing read from the shell."""
+    values = {
+        "REFUNDESK_ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": suite_database_url(),
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+        "PUBLIC_BASE_URL": "http://localhost",
+    }
+    return Settings.from_values(**{**values, **overrides})
 
 
 def csrf_token(response) -> str:

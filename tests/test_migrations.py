@@ -9,11 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.types import only_own_dialect
-from tests.conftest import on_postgres
+from tests.conftest import make_app, on_postgres
 
 
 @pytest.fixture
@@ -35,10 +33,7 @@ def empty_database_url(tmp_path):
 
 
 def test_upgrade_from_empty_matches_models(empty_database_url):
-    class MigrationConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = empty_database_url
-
-    app = create_app(MigrationConfig)
+    app = make_app(DATABASE_URL=empty_database_url)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
@@ -52,10 +47,7 @@ def test_upgrade_from_empty_matches_models(empty_database_url):
 
 
 def test_downgrade_to_base_and_up_again(empty_database_url):
-    class MigrationConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = empty_database_url
-
-    runner = create_app(MigrationConfig).test_cli_runner()
+    runner = make_app(DATABASE_URL=empty_database_url).test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     down = runner.invoke(args=["db", "downgrade", "base"])
     assert down.exit_code == 0, down.output

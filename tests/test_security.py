@@ -10,17 +10,6 @@ def test_pages_and_api_carry_security_headers(client, app):
         assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
 
 
-def test_production_config_demands_a_secret_key(monkeypatch):
-    import pytest
-
-    from app import create_app
-    from app.config import ProductionConfig
-
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError):
-        create_app(ProductionConfig)
-
-
 def test_session_cookie_is_httponly(client, app):
     from tests.helpers import csrf_token
 

@@ -32,7 +32,6 @@ Channels not named there use the defaults below (balance ledger; simulator for t
 
 from __future__ import annotations
 
-import importlib
 import random
 import secrets
 import time
@@ -173,19 +172,12 @@ DEFAULTS = {
 }
 
 
-def _overrides(spec: str) -> dict[str, str]:
-    pairs = (item.split("=", 1) for item in (spec or "").split(",") if "=" in item)
-    return {k.strip(): v.strip() for k, v in pairs}
-
-
 def get_gateway(channel: str) -> Gateway:
     """The gateway configured for `channel` (PAYOUT_GATEWAYS overrides the defaults)."""
     config = current_app.config
-    path = _overrides(config.get("PAYOUT_GATEWAYS", "")).get(channel)
-    if path:
-        module, _, cls_name = path.partition(":")
-        cls = getattr(importlib.import_module(module), cls_name)
-        return cls(config)
+    override = config["PAYOUT_GATEWAYS"].get(channel)  # {channel: class}, imported at boot (app/settings.py)
+    if override is not None:
+        return override(config)
     cls = DEFAULTS.get(channel)
     if cls is None:
         raise KeyError(f"no payout gateway for channel {channel!r}")

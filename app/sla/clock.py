@@ -14,19 +14,18 @@ sweep (sla/sweep.py) only marks them once for notifications and escalation.
 
 from __future__ import annotations
 
-import re
 import time as _time
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.settings import SlaPolicy, WorkHours
 from app.sla.calendar import BusinessCalendar
 from app.sla.models import DESK_METRICS, EVIDENCE_WINDOW, BusinessDate, SlaRecord
 
-DEFAULT_TARGETS = {"first_response": "4h", "review_decision": "2d", "payout": "1d"}
 STATE_METRIC = {"submitted": "first_response", "review": "review_decision", "finance": "payout"}
 # Whether leaving a stage by an event meets its target (else the clock stops) is said by the
 # event's row in app/workflow/machine.py (`meets_sla`).
@@ -44,24 +43,11 @@ _US = 1_000_000
 _calendars: dict[tuple, BusinessCalendar] = {}  # one shared instance per configuration
 
 
-def parse_hours(spec: str) -> dict[int, list[tuple[time, time]]]:
-    """ "1-5 09:00-12:00,13:00-18:00; 6 10:00-14:00" → {weekday (0=Mon): [(start, end)]}."""
-    hours: dict[int, list[tuple[time, time]]] = {}
-    for part in filter(None, (p.strip() for p in spec.split(";"))):
-        days, _, spans = part.partition(" ")
-        lo, _, hi = days.partition("-")
-        for iso in range(int(lo), int(hi or lo) + 1):
-            for span in spans.replace(" ", "").split(","):
-                a, b = span.split("-")
-                hours.setdefault(iso - 1, []).append((time.fromisoformat(a), time.fromisoformat(b)))
-    return hours
-
-
-def _calendar_for(hours_spec: str, tz: str, holidays: frozenset, workdays: frozenset) -> BusinessCalendar:
-    key = (hours_spec, tz, holidays, workdays)
+def _calendar_for(hours: WorkHours, tz: str, holidays: frozenset, workdays: frozenset) -> BusinessCalendar:
+    key = (hours, tz, holidays, workdays)
     cal = _calendars.get(key)
     if cal is None:
-        cal = _calendars[key] = BusinessCalendar(parse_hours(hours_spec), tz, holidays, workdays)
+        cal = _calendars[key] = BusinessCalendar(hours.by_weekday(), tz, holidays, workdays)
     return cal
 
 
@@ -119,34 +105,11 @@ def remove_business_date(day: date) -> bool:
 
 # ---------------------------------------------------------------- policies
 
-_DURATION = re.compile(r"(\d+)([dhm])")
-
-
-def workday_length() -> timedelta:
-    """Length of the first configured working day (e.g. 9h for 09:00–18:00): the unit "1d"."""
-    hours = parse_hours(current_app.config["SLA_WORK_HOURS"])
-    first = next(v for k, v in sorted(hours.items()) if v)
-    minutes = lambda t: t.hour * 60 + t.minute  # noqa: E731
-    return sum((timedelta(minutes=(minutes(b) or 24 * 60) - minutes(a)) for a, b in first), timedelta())
-
-
-def parse_duration(text: str) -> timedelta:
-    """ "4h", "2d", "1d4h30m" → business time ("d" = one working day)."""
-    text = text.strip().lower()
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"bad SLA duration {text!r}")
-    unit = {"d": workday_length(), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
-    return sum((int(n) * unit[u] for n, u in parts), timedelta())
-
 
 def target(metric: str, kind: str) -> timedelta:
-    """The business-time target of a desk metric for a ticket kind (config SLA_POLICY overrides)."""
-    overrides = dict(
-        item.split("=", 1)
-        for item in filter(None, (p.strip() for p in current_app.config.get("SLA_POLICY", "").split(",")))
-    )
-    return parse_duration(overrides.get(f"{kind}.{metric}") or overrides.get(metric) or DEFAULT_TARGETS[metric])
+    """The business-time target of a desk metric for a ticket kind (SLA_POLICY, parsed at boot)."""
+    policy: SlaPolicy = current_app.config["SLA_POLICY"]
+    return policy.target(metric, kind)
 
 
 def _us(td: timedelta) -> int:

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
+from tests.conftest import make_app
 from tools.i18n import ensure_compiled
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,14 +49,13 @@ def live(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     port = _free_port()
 
-    class BrowserConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp / 'browser.sqlite3'}"
-        SERVER_NAME = None
-        PUBLIC_BASE_URL = f"http://127.0.0.1:{port}"
-        EVIDENCE_DIR = str(tmp / "evidence")
-        AUTO_PAY = False
-
-    app = create_app(BrowserConfig)
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{tmp / 'browser.sqlite3'}",
+        SERVER_NAME=None,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        EVIDENCE_DIR=str(tmp / "evidence"),
+        AUTO_PAY=False,
+    )
     with app.app_context():
         db.create_all()
     server = make_server("127.0.0.1", port, app, threaded=False)

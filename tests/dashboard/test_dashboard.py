@@ -52,8 +52,8 @@ def _seed():
 
 def test_breaches_now_longest_overdue_first_with_metric_and_csv(client, auth, app):
     late_review, late_first, on_time = _seed()
-    auth.login(_manager())
     with time_machine.travel(cst(2026, 11, 25, 12, 0), tick=False):
+        auth.login(_manager())  # a session signed "later" than the travelled-to now would be refused
         page = client.get("/dashboard/?start=2026-11-20&end=2026-11-26")
         csv_resp = client.get("/dashboard/breaches.csv")
     assert page.status_code == 200

@@ -19,10 +19,13 @@ from tests.conftest import on_postgres
 from tests.factories import make_ticket, staff
 from tests.helpers import run_at_once
 
-pytestmark = pytest.mark.skipif(
-    not (on_postgres() and os.environ.get("REDIS_TEST_URL")),
-    reason="needs PostgreSQL and real Redis (REDIS_TEST_URL; run by `make test`)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (on_postgres() and os.environ.get("REDIS_TEST_URL")),
+        reason="needs PostgreSQL and real Redis (REDIS_TEST_URL; run by `make test`)",
+    ),
+    pytest.mark.redis,
+]
 
 
 def _clear(queue) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -191,8 +192,8 @@ def test_terminal_states_clear_the_clock_and_withdraw_stops_it(app):
     assert all(r.met_at is not None for r in records_of(paid.id))
 
 
-def test_kind_policy_override(app, monkeypatch):
-    monkeypatch.setitem(app.config, "SLA_POLICY", "review_decision=1d,duplicate_charge.review_decision=4h")
+@pytest.mark.settings(SLA_POLICY="review_decision=1d,duplicate_charge.review_decision=4h")
+def test_kind_policy_override(app):
     with at(cst(2026, 11, 23, 10, 0)):
         a = make_ticket("review", kind="invalid_card")
         b = make_ticket("review", kind="duplicate_charge", amount_cents=9_000)

@@ -79,6 +79,7 @@ def test_two_concurrent_sweeps_on_postgres_notify_once(app, monkeypatch):
     _assert_once(ids, managers)
 
 
+@pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("REDIS_TEST_URL"), reason="needs real Redis (REDIS_TEST_URL)")
 def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
     from rq import Queue
@@ -110,6 +111,7 @@ def test_two_sweep_jobs_through_real_redis_notify_once(app, monkeypatch):
     _assert_once(ids, managers)
 
 
+@pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("REDIS_TEST_URL"), reason="needs real Redis (REDIS_TEST_URL)")
 def test_two_schedulers_enqueue_each_cron_slot_once(app, monkeypatch):
     from datetime import timedelta

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from app import create_app, jobs
-from app.config import TestConfig
+from app import jobs
 from app.jobs import PERIODIC, schedule_periodic
+from tests.conftest import make_app
 
 
 def test_sweep_and_mail_jobs_are_in_the_periodic_table(app):
@@ -26,22 +26,16 @@ def test_inline_periodic_jobs_start_once_with_the_first_request_without_redis(mo
     started = []
     monkeypatch.setattr(jobs, "_run_forever", lambda app: started.append(app))
 
-    class ServeConfig(TestConfig):
-        TESTING = False
-
-    app = create_app(ServeConfig)
+    app = make_app(REFUNDESK_ENV="development")  # a serving process, not the test suite
     client = app.test_client()
     client.get("/login")
     client.get("/login")
     _join_runners()
     assert started == [app]
 
-    class RedisConfig(ServeConfig):
-        REDIS_URL = "redis://127.0.0.1:6379/0"
-
     started.clear()
-    create_app(RedisConfig).test_client().get("/login")
-    create_app(TestConfig).test_client().get("/login")
+    make_app(REFUNDESK_ENV="development", REDIS_URL="redis://127.0.0.1:6379/0").test_client().get("/login")
+    make_app().test_client().get("/login")
     _join_runners()
     assert started == []
 
