@@ -43,6 +43,19 @@ def on_postgres() -> bool:
     return suite_database_url().startswith("postgresql")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """1,000 PBKDF2 rounds instead of scrypt (~0.1 s a hash): same checks, a faster suite."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("app.auth.models.generate_password_hash", fast)
+        yield
+
+
 # ---------------------------------------------------------------- one request, one context
 
 

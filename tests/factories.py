@@ -1,4 +1,7 @@
-"""Build users, orders and tickets through the real services (no hand-written state)."""
+"""Build users, orders and tickets through the real services (no hand-written state).
+
+Passwords are hashed with 1,000 PBKDF2 rounds in the suite (conftest); PASSWORD logs anyone in.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,17 @@ import itertools
 from datetime import timedelta
 
 from flask import current_app
-from werkzeug.security import generate_password_hash
 
 from app.auth.models import User
+from app.auth.services import create_user
 from app.extensions import db
 from app.tickets.models import Merchant, Order, Ticket
-from app.tickets.services import create_ticket
+from app.tickets.services import create_order, create_ticket
 from app.types import utcnow
 from app.workflow.service import apply_event
 
 _seq = itertools.count(1)
 PASSWORD = "password123"
-_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast in tests
 
 # How to reach each state from `submitted`: (event, role, options).
 PATHS: dict[str, list[tuple[str, str, dict]]] = {
@@ -34,16 +36,27 @@ PATHS: dict[str, list[tuple[str, str, dict]]] = {
 
 
 def make_user(role: str = "customer", email: str | None = None, **kw) -> User:
-    user = User(email=email or f"{role}{next(_seq)}@example.test", role=role, name=kw.pop("name", ""), **kw)
-    user.password_hash = _HASH
-    db.session.add(user)
-    db.session.commit()
+    """`create_user`; other User columns (e.g. flagged=True) are set afterwards."""
+    user = create_user(
+        email or f"{role}{next(_seq)}@example.test",
+        PASSWORD,
+        role=role,
+        name=kw.pop("name", ""),
+        **({"locale": kw.pop("locale")} if "locale" in kw else {}),
+    )
+    if kw:
+        for name, value in kw.items():
+            setattr(user, name, value)
+        db.session.commit()
     return user
 
 
 def make_order(customer: User | None = None, **kw) -> Order:
+    """`create_order` as the platform reports it, for merchant M1 ("Star Cards")."""
     customer = customer or make_user("customer")
-    merchant = db.session.query(Merchant).filter_by(code="M1").one_or_none() or Merchant(code="M1", name="Star Cards")
+    if db.session.query(Merchant.id).filter_by(code="M1").scalar() is None:  # no merchant service (yet)
+        db.session.add(Merchant(code="M1", name="Star Cards"))
+        db.session.commit()
     now = utcnow()
     values = {
         "order_no": f"KM{next(_seq):08d}",
@@ -58,10 +71,7 @@ def make_order(customer: User | None = None, **kw) -> Order:
         "delivered_at": now - timedelta(hours=2),
     }
     values.update(kw)
-    order = Order(customer=customer, merchant=merchant, **values)
-    db.session.add(order)
-    db.session.commit()
-    return order
+    return create_order({**values, "customer_email": customer.email, "merchant_code": "M1"}, staff("platform"))
 
 
 def staff(role: str) -> User:
