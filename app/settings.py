@@ -233,7 +233,9 @@ class Settings(BaseSettings):
     )
     SERVER_NAME: str | None = Field(None, description="Flask SERVER_NAME (host[:port]) for URLs outside requests.")
     PUBLIC_BASE_URL: str = Field(
-        "", description="Base URL put in e-mails and tracker links, e.g. https://desk.example."
+        "",
+        description="Base URL of links in e-mails and API answers (never taken from the Host header), "
+        "e.g. https://desk.example.com. Required when REFUNDESK_ENV=production.",
     )
     COOKIE_SECURE: bool | None = Field(
         None, description="Session and remember cookies only over HTTPS (default: on in production, off otherwise)."
@@ -410,6 +412,10 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         if self.REFUNDESK_ENV == "production" and (self.SECRET_KEY is None or not self.SECRET_KEY.get_secret_value()):
             raise ValueError("SECRET_KEY must be set when REFUNDESK_ENV=production")
+        if self.REFUNDESK_ENV == "production" and not self.PUBLIC_BASE_URL:  # links are never built from Host
+            raise ValueError(
+                "PUBLIC_BASE_URL must be set when REFUNDESK_ENV=production (e.g. https://desk.example.com)"
+            )
         if self.STORAGE_BACKEND == "s3" and not self.S3_BUCKET:
             raise ValueError("S3_BUCKET must be set when STORAGE_BACKEND=s3")
         return self

@@ -87,6 +87,7 @@ def test_production_requires_a_secret_key(monkeypatch):
     with pytest.raises(SettingsError, match="SECRET_KEY must be set when REFUNDESK_ENV=production"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "s3cret-from-the-vault")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://desk.example.com")
     app = create_app()
     assert app.secret_key == "s3cret-from-the-vault"
     assert app.config["SESSION_COOKIE_SECURE"] is True  # production default

@@ -79,9 +79,9 @@ def test_tracker_url_comes_from_public_base_url_not_the_host_header(client, app,
 
 def test_production_refuses_to_start_without_public_base_url(monkeypatch):
     from app import create_app
-    from app.config import ProductionConfig
 
+    monkeypatch.setenv("REFUNDESK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setattr(ProductionConfig, "PUBLIC_BASE_URL", "")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
-        create_app(ProductionConfig)
+        create_app()
