@@ -71,7 +71,9 @@ def make_order(customer: User | None = None, **kw) -> Order:
         "delivered_at": now - timedelta(hours=2),
     }
     values.update(kw)
-    return create_order({**values, "customer_email": customer.email, "merchant_code": "M1"}, staff("platform"))
+    membership = {k.removeprefix("membership_"): values.pop(k) for k in list(values) if k.startswith("membership_")}
+    data = {**values, "customer_email": customer.email, "merchant_code": "M1", "membership": membership or None}
+    return create_order(data, staff("platform"))
 
 
 def staff(role: str) -> User:
