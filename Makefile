@@ -70,11 +70,14 @@ format: venv-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# In parallel (pytest-xdist, one process per core; TEST_WORKERS=0 runs serially). On PostgreSQL each
+# worker gets its own database, $(PG_URL)_gw0, _gw1, ... (created on first use; tests/conftest.py).
+TEST_WORKERS ?= auto
 test-sqlite: venv-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-postgres: venv-dev
-	TEST_DATABASE_URL=$(PG_URL) REDIS_TEST_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q -p no:cacheprovider
+	TEST_DATABASE_URL=$(PG_URL) REDIS_TEST_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 worker: venv
 	$(BIN)/flask worker
