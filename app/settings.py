@@ -286,7 +286,8 @@ class Settings(BaseSettings):
     )
     NOTIFY_ADAPTERS: str = Field(
         "",
-        description="Notification adapters (app/notifications/channels.py), e.g. `sms=pkg.module:Class,push=pkg.module:Class`.",
+        description="Notification adapters (app/notifications/channels.py), "
+        "e.g. `sms=pkg.module:Class,push=pkg.module:Class`.",
     )
     APPROVAL_LIMIT_CENTS: NonNegativeInt = Field(
         50_000, description="Largest refund (cents) an agent approves; above it a manager must."

@@ -20,6 +20,7 @@ from app.workflow.service import apply_event
 
 _seq = itertools.count(1)
 PASSWORD = "password123"
+SETUP_PASSWORD = "violet kettle marching under 42 lanterns"  # passes the password policy
 
 # How to reach each state from `submitted`: (event, role, options).
 PATHS: dict[str, list[tuple[str, str, dict]]] = {
@@ -36,18 +37,20 @@ PATHS: dict[str, list[tuple[str, str, dict]]] = {
 
 
 def make_user(role: str = "customer", email: str | None = None, **kw) -> User:
-    """`create_user`; other User columns (e.g. flagged=True) are set afterwards."""
+    """`create_user` (with a password the policy accepts); then the suite's shared PASSWORD is set on
+    the row, so every test logs in with it (the policy itself is tested in tests/auth/test_accounts.py).
+    Other User columns (e.g. flagged=True) are set afterwards."""
     user = create_user(
         email or f"{role}{next(_seq)}@example.test",
-        PASSWORD,
+        SETUP_PASSWORD,
         role=role,
         name=kw.pop("name", ""),
         **({"locale": kw.pop("locale")} if "locale" in kw else {}),
     )
-    if kw:
-        for name, value in kw.items():
-            setattr(user, name, value)
-        db.session.commit()
+    user.set_password(PASSWORD)
+    for name, value in kw.items():
+        setattr(user, name, value)
+    db.session.commit()
     return user
 
 

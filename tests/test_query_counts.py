@@ -18,13 +18,14 @@ from app.workflow.service import apply_event
 from tests.factories import make_order, make_ticket, staff
 from tests.tickets.test_views import login
 
-# (In tests the logged-in user stays cached on the app context; a served request adds its load_user.)
+# Every request runs in its own context (tests/conftest.py), as served: session pages include load_user.
 BUDGET = {
-    # every logged-in page also counts the user's unread notices (the header's badge): +1
-    "queue": 3,  # tickets with order, merchant, customer, assignee joined; the state counters
+    # every logged-in page: the user (load_user, as served) and the header's unread-notice badge
+    "queue": 4,  # + tickets with order, merchant, customer, assignee joined; the state counters
     "list_json": 3,  # token, its user; tickets with order and merchant joined
-    "detail": 9,  # ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
-    "tracker": 4,  # the logged-in customer's ticket page: ticket+order+merchant, events+actors, messages+authors
+    # + ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
+    "detail": 11,
+    "tracker": 5,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render
     "create_api": 19,  # + the audit anchor UPDATE; + the one-open-request-per-order-and-kind check
@@ -34,7 +35,7 @@ BUDGET = {
 @contextmanager
 def counting():
     seen: list[str] = []
-    db.session.remove()
+    db.session.expire_all()  # the test's own session: requests run in theirs (tests/conftest.py)
 
     def before(conn, cursor, statement, *args):
         seen.append(statement)

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from app.auth import services
 from app.auth.models import User
-from app.config import TestConfig
 from app.errors import Invalid
 from app.extensions import db as _db
 from tests.factories import make_user
@@ -147,28 +146,19 @@ def test_password_change_checks_the_current_password_and_the_policy(app):
     assert client.get("/orders").status_code == 200
 
 
-class LimitedConfig(TestConfig):
-    RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+LIMITED = pytest.mark.settings(RATELIMIT_ENABLED=True)  # in-memory limits (no REDIS_URL in tests)
 
 
 @pytest.fixture
-def limited_app(tmp_path, monkeypatch):
-    from app import create_app
+def limited_app(app):
     from app.extensions import limiter
-    from tests.conftest import _reset, _truncate
 
-    monkeypatch.setattr(LimitedConfig, "EVIDENCE_DIR", str(tmp_path / "evidence"))
-    app = create_app(LimitedConfig)
-    with app.app_context():
-        _reset(app.config["SQLALCHEMY_DATABASE_URI"])
-        limiter.reset()
-        yield app
-        limiter.reset()
-        _truncate()
-        _db.engine.dispose()
+    limiter.reset()
+    yield app
+    limiter.reset()
 
 
+@LIMITED
 def test_failed_logins_are_throttled_per_account_with_retry_after(limited_app):
     target = make_user()
     for n in range(5):  # five clients (addresses) guessing one account's password
@@ -182,6 +172,7 @@ def test_failed_logins_are_throttled_per_account_with_retry_after(limited_app):
     assert _login(late, other.email, environ_base={"REMOTE_ADDR": "10.0.0.99"}).status_code == 302
 
 
+@LIMITED
 def test_token_creation_is_throttled_per_account_too(limited_app):
     target = make_user()
     for n in range(5):
@@ -199,6 +190,7 @@ def test_token_creation_is_throttled_per_account_too(limited_app):
     assert resp.status_code == 429 and resp.headers["Retry-After"] and resp.json["error"]["code"] == "too_many_requests"
 
 
+@LIMITED
 def test_successful_logins_do_not_use_up_the_account_budget(limited_app):
     user = make_user()
     for n in range(8):
@@ -206,32 +198,23 @@ def test_successful_logins_do_not_use_up_the_account_budget(limited_app):
         assert _login(client, user.email, environ_base={"REMOTE_ADDR": f"10.2.0.{n}"}).status_code == 302
 
 
-@pytest.mark.parametrize("trusted", [0, 1])
-def test_proxy_fix_setting_decides_whose_address_is_limited(tmp_path, monkeypatch, trusted):
+@pytest.mark.parametrize(
+    "trusted",
+    [
+        pytest.param(0, marks=pytest.mark.settings(RATELIMIT_ENABLED=True, PROXY_FIX_X_FOR=0)),
+        pytest.param(1, marks=pytest.mark.settings(RATELIMIT_ENABLED=True, PROXY_FIX_X_FOR=1)),
+    ],
+)
+def test_proxy_fix_setting_decides_whose_address_is_limited(limited_app, trusted):
     """Behind one proxy (PROXY_FIX_X_FOR=1) clients are told apart by X-Forwarded-For; without it, not."""
-    from app import create_app
-    from app.extensions import limiter
-    from tests.conftest import _reset, _truncate
-
-    monkeypatch.setattr(LimitedConfig, "EVIDENCE_DIR", str(tmp_path / "evidence"))
-    monkeypatch.setattr(LimitedConfig, "PROXY_FIX_X_FOR", trusted)
-    app = create_app(LimitedConfig)
-    with app.app_context():
-        _reset(app.config["SQLALCHEMY_DATABASE_URI"])
-        limiter.reset()
-        try:
-            statuses = []
-            for n in range(21):  # the per-IP limit is 20 a minute; every request from the proxy's address
-                resp = _login(
-                    Browser(app),
-                    f"u{n}@example.test",
-                    "x",
-                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
-                    environ_base={"REMOTE_ADDR": "10.9.9.9"},
-                )
-                statuses.append(resp.status_code)
-            assert (statuses[-1] == 429) is (trusted == 0)
-        finally:
-            limiter.reset()
-            _truncate()
-            _db.engine.dispose()
+    statuses = []
+    for n in range(21):  # the per-IP limit is 20 a minute; every request from the proxy's address
+        resp = _login(
+            Browser(limited_app),
+            f"u{n}@example.test",
+            "x",
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        )
+        statuses.append(resp.status_code)
+    assert (statuses[-1] == 429) is (trusted == 0)

@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from app.config import TestConfig
 from app.extensions import db as _db
 from tests.evidence.helpers import image_bytes
 from tests.factories import make_ticket
@@ -63,28 +62,15 @@ def redis_server():
 
 
 @pytest.fixture
-def outage_app(tmp_path, monkeypatch, redis_server):
-    from app import create_app
+def outage_app(app, monkeypatch, redis_server):
     from app.extensions import limiter
-    from tests.conftest import _reset, _truncate
-
-    class OutageConfig(TestConfig):
-        REDIS_URL = URL
-        RATELIMIT_ENABLED = True
-        RATELIMIT_STORAGE_URI = URL
-        EVIDENCE_DIR = str(tmp_path / "evidence")
-        SLA_INPROCESS_SWEEP = False
 
     monkeypatch.setattr(limiter, "_storage_dead", False)  # restored after the test
     monkeypatch.setattr("app.evidence.ocr.ocr_available", lambda: False)
-    app = create_app(OutageConfig)
-    with app.app_context():
-        _reset(app.config["SQLALCHEMY_DATABASE_URI"])
-        yield app
-        _truncate()
-        _db.engine.dispose()
+    return app
 
 
+@pytest.mark.settings(REDIS_URL=URL, RATELIMIT_ENABLED=True, SLA_INPROCESS_SWEEP=False)
 def test_redis_down_then_back(outage_app, redis_server, caplog, monkeypatch):
     from rq import SimpleWorker
 
