@@ -120,8 +120,8 @@ def test_manager_dashboard_counts_urges_per_stage_agent_and_merchant(app, client
     with at(ticket.sla_due_at + timedelta(minutes=1)):
         urge(ticket, cust)
     manager = staff("manager")
-    auth.login(manager)
     with at(ticket.sla_due_at + timedelta(hours=1)):
+        auth.login(manager)  # logged in at the frozen time (a session cookie from the future is refused)
         html = client.get("/dashboard/?lang=en&start=2026-11-01&end=2026-11-30").get_data(as_text=True)
     section = html[html.index("Urges (催办)") :]
     assert "Under review</td><td>1" in section and "Agent Li</td><td>1" in section and "M1</td><td>1" in section
