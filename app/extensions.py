@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; create_app binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,6 +26,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass `Model`: Flask-SQLAlchemy's `db.Model` at run time; for the type checker the
+# declarative `Base` it is built from (mypy cannot use the attribute `db.Model` as a base class).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login = LoginManager()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -153,7 +154,7 @@ def remember_locale() -> None:
 def lang_url(lang: str) -> str:
     """This page in another language (GET pages keep their query; after a POST, the home page)."""
     if request.method == "GET" and request.endpoint:
-        args = request.args.to_dict()
+        args: dict[str, Any] = request.args.to_dict()
         args["lang"] = lang
         return url_for(request.endpoint, **(request.view_args or {}), **args)
     return url_for("tickets.home", lang=lang)
@@ -184,7 +185,7 @@ def register_template_helpers(app: Flask) -> None:
 
     babel.domain_instance = RequestCachedDomain(domain=get_babel(app).default_domain)
     # Replaces the callables Flask-Babel installed (same behaviour, catalog resolved once per request).
-    app.jinja_env.install_gettext_callables(
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,

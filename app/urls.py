@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
@@ -26,7 +27,7 @@ def safe_next(value: str | None, default: str | None = None) -> str | None:
     return value
 
 
-def public_url(endpoint: str, **values: object) -> str:
+def public_url(endpoint: str, **values: Any) -> str:
     """An absolute link for e-mails and API answers: PUBLIC_BASE_URL + the route's path.
 
     Never built from the request's Host header (which a client chooses). Without a configured

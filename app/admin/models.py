@@ -8,11 +8,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.types import UTCDateTime, utcnow
 
 
-class AdminAction(db.Model):
+class AdminAction(Model):
     """One row per admin action, written in the same transaction as the change itself.
 
     `target_type`/`target_id` name what was changed ("user" 12, "token" 7); `detail` holds the

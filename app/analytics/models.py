@@ -13,14 +13,14 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.types import UTCDateTime, utcnow
 
 # The dimensions a day is broken down by; "all" has the single value "".
 DIMENSIONS = ("all", "kind", "merchant", "product_type", "product", "channel", "agent")
 
 
-class ComplaintDaily(db.Model):
+class ComplaintDaily(Model):
     __tablename__ = "complaint_daily"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # the filing day in the display time zone
@@ -36,7 +36,7 @@ class ComplaintDaily(db.Model):
     __table_args__ = (Index("ix_complaint_daily_dim_day", "dim", "day"),)
 
 
-class ComplainantFlag(db.Model):
+class ComplainantFlag(Model):
     __tablename__ = "complainant_flags"
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -47,7 +47,7 @@ class ComplainantFlag(db.Model):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AnalyticsSnapshot(db.Model):
+class AnalyticsSnapshot(Model):
     """A figure computed by the roll-up (e.g. the median time to money), read by the page."""
 
     __tablename__ = "analytics_snapshots"

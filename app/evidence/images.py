@@ -87,12 +87,12 @@ def _without_metadata(im: Image.Image, target_format: str) -> Image.Image:
     icc = im.info.get("icc_profile")
     has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
     mode = "RGBA" if has_alpha and target_format != "JPEG" else ("L" if im.mode == "L" else "RGB")
-    im = ImageOps.exif_transpose(im)  # before anything that would drop the EXIF orientation
+    im = ImageOps.exif_transpose(im) or im  # before anything that would drop the EXIF orientation
     if icc and im.mode in ("RGB", "RGBA", "CMYK"):
         with contextlib.suppress(ImageCms.PyCMSError, OSError, ValueError):
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
-            im = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
+            im = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode=out_mode) or im
     if im.mode != mode:
         if mode == "RGB" and has_alpha:  # flatten transparency onto white for JPEG
             rgba = im.convert("RGBA")
@@ -126,7 +126,8 @@ def sanitized_copy(src_path: str | os.PathLike, dst_path: str | os.PathLike, for
     if format is not None and format.upper() not in _SAVE_OPTIONS:
         raise ValueError(f"unsupported output format {format!r}")
     with open_image(src_path) as im:
-        fmt = (format or {"GIF": "PNG"}.get(im.format, im.format)).upper()
+        found = im.format or "PNG"
+        fmt = (format or {"GIF": "PNG"}.get(found, found)).upper()
         clean = _without_metadata(im, fmt)
     _save(clean, dst_path, fmt)
     return fmt

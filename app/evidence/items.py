@@ -29,8 +29,13 @@ def item_hint(item: EvidenceRequestItem) -> str:
 
 
 def current_round(ticket_id: int) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.max(EvidenceRequestItem.round), 0)).where(EvidenceRequestItem.ticket_id == ticket_id)
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.max(EvidenceRequestItem.round), 0)).where(
+                EvidenceRequestItem.ticket_id == ticket_id
+            )
+        )
+        or 0
     )
 
 

@@ -8,13 +8,13 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.types import UTCDateTime, utcnow
 
 OCR_STATUSES = ("pending", "done", "unavailable", "failed", "skipped")
 
 
-class EvidenceRequestItem(db.Model):
+class EvidenceRequestItem(Model):
     """One item an agent asked for in a `request_evidence` round.
 
     `code` is a checklist code (label from the checklist, translated when shown) or a
@@ -37,7 +37,7 @@ class EvidenceRequestItem(db.Model):
     __table_args__ = (Index("ix_evidence_request_items_ticket_round", "ticket_id", "round"),)
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """One uploaded file. The bytes live in storage under `storage_key` (content-addressed);
     `filename` is the sanitized original name, kept as data only."""
 

@@ -143,7 +143,8 @@ def extract_facts(text: str) -> Facts:
     stamps = []
     for m in _TIMESTAMP.finditer(text):
         try:
-            moment = datetime(*(int(g or 0) for g in m.groups()))
+            y, mo, d, h, mi, sec = (int(g or 0) for g in m.groups())
+            moment = datetime(y, mo, d, h, mi, sec)
         except ValueError:  # 2026-13-45 and the like
             continue
         stamps.append(moment.strftime("%Y-%m-%d %H:%M:%S"))

@@ -18,7 +18,7 @@ import unicodedata
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import puremagic
 from flask_babel import lazy_gettext as _l
@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from app.errors import EvidenceRejected, TooLarge
 from app.evidence import containers, images
 
+_magic: Any
 try:  # libmagic is the most thorough detector; fall back to pure-Python puremagic.
     import magic as _magic
 except ImportError:  # python-magic missing, or libmagic1 (the shared library) not installed

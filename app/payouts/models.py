@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.tickets.models import Ticket
 from app.types import UTCDateTime, utcnow
 
@@ -22,7 +22,7 @@ PAYOUT_CHANNELS = ("balance", "alipay", "wechat", "bank_card")
 PAYOUT_STATUSES = ("pending", "processing", "succeeded", "failed", "cancelled")
 
 
-class Payout(db.Model):
+class Payout(Model):
     __tablename__ = "payouts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class Payout(db.Model):
         return f"<Payout {self.id} ticket={self.ticket_id} {self.status}>"
 
 
-class BalanceLedger(db.Model):
+class BalanceLedger(Model):
     """Credits to a customer's platform balance; one row per balance payout at most."""
 
     __tablename__ = "balance_ledger"
@@ -66,7 +66,7 @@ class BalanceLedger(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SimulatedCharge(db.Model):
+class SimulatedCharge(Model):
     """The simulated gateway's own ("remote") memory, keyed by idempotency key.
 
     Written in its own transaction, so it survives a worker that dies before the app's commit.

@@ -82,6 +82,8 @@ def day_channel_totals(start: date, end: date) -> list[dict]:
             Payout.status == "succeeded", Payout.succeeded_at >= lo, Payout.succeeded_at < hi
         )
     ):
+        if at is None:  # a succeeded payout always has its time; keeps the type checker honest
+            continue
         row = totals[(local_day(at), channel)]
         row[0] += 1
         row[1] += cents

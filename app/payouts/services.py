@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.permissions import can
-from app.errors import Forbidden, Invalid, NotAllowed, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
 from app.jobs import enqueue
 from app.payouts.checks import gateway_already_paid, lock_ticket
@@ -95,6 +95,8 @@ def request_payout(ticket_id: int, actor: User | None, channel: str | None = Non
     payout = db.session.scalar(
         select(Payout).where(Payout.ticket_id == ticket.id).with_for_update().execution_options(populate_existing=True)
     )
+    if payout is None:  # inserted or found above, and locked: cannot vanish inside this transaction
+        raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
     restarted = False
     if not created and payout.status in ("failed", "cancelled"):
         _restart(payout, ticket, channel, actor)
@@ -114,7 +116,7 @@ def _restart(payout: Payout, ticket: Ticket, channel: str, actor: User | None) -
     """
     if payout.failure_kind == "declined" or not gateway_already_paid(payout):
         payout.idempotency_key = new_key()
-        payout.amount_cents = ticket.approved_amount_cents
+        payout.amount_cents = ticket.approved_amount_cents or payout.amount_cents
         payout.channel = channel
     payout.status = "pending"
     payout.failed_at = None

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from typing import Any
 
 from app.extensions import db
 
 
-def insert_ignoring_conflict(conn, table: Table, values: dict, index_elements: list[str]) -> int:
+def insert_ignoring_conflict(conn, table: Any, values: dict, index_elements: list[str]) -> int:
     """Insert `values` unless a row with the same unique `index_elements` exists; rows inserted.
 
     `conn` is a Connection or a Session (both have execute()).
     """
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(table)
         .values(**values)

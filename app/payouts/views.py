@@ -110,9 +110,12 @@ def export_csv():
 def incidents():
     form = IncidentForm()
     if form.validate_on_submit():
+        starts, ends = to_utc(form.starts_at.data), to_utc(form.ends_at.data)
+        if starts is None:  # DataRequired: validate_on_submit saw it
+            raise Invalid(str(_l("Some fields are invalid.")))
         incident_services.declare_incident(
-            to_utc(form.starts_at.data),
-            to_utc(form.ends_at.data),
+            starts,
+            ends,
             form.product_types.data,
             form.note.data,
             current_user,
@@ -131,7 +134,10 @@ def end_incident(incident_id: int):
     form = EndIncidentForm()
     if not form.validate_on_submit():
         _form_error(form)
-    incident_services.end_incident(incident_id, to_utc(form.ends_at.data), current_user)
+    ends = to_utc(form.ends_at.data)
+    if ends is None:
+        raise Invalid(str(_l("Some fields are invalid.")))
+    incident_services.end_incident(incident_id, ends, current_user)
     flash(_("Incident end recorded."), "success")
     return redirect(url_for("payouts.incidents"))
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.tickets.models import Ticket
 from app.types import UTCDateTime, utcnow
 
@@ -26,7 +26,7 @@ METRICS = DESK_METRICS + (EVIDENCE_WINDOW,)
 _OPEN = "met_at IS NULL AND stopped_at IS NULL"
 
 
-class SlaRecord(db.Model):
+class SlaRecord(Model):
     __tablename__ = "sla_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +75,7 @@ class SlaRecord(db.Model):
         return f"<SlaRecord {self.ticket_id} {self.metric} due={self.due_at}>"
 
 
-class BusinessDate(db.Model):
+class BusinessDate(Model):
     """A date an admin declared a holiday or a working day (overrides the holiday packages)."""
 
     __tablename__ = "business_dates"

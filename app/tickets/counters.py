@@ -15,20 +15,21 @@ lock until they commit.
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
-from sqlalchemy import Integer, String, event, func, insert, literal_column, select
+from sqlalchemy import Integer, String, Table, event, func, insert, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import get_history
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.tickets.models import Ticket
 
 UNASSIGNED = 0  # assignee_id of unassigned tickets (a key column cannot be NULL)
 TRACKED = ("state", "kind", "assignee_id")
 
 
-class TicketStateCount(db.Model):
+class TicketStateCount(Model):
     __tablename__ = "ticket_state_counts"
 
     state: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -113,7 +114,7 @@ def count_by_state(*, kind: str | None = None, assignee_id: int | None = None, u
 
 def rebuild_state_counts() -> None:
     """Recount from the tickets table (after writes that bypassed the ORM, e.g. a bulk load)."""
-    c, t = TicketStateCount.__table__, Ticket.__table__
+    c, t = cast(Table, TicketStateCount.__table__), cast(Table, Ticket.__table__)
     who = func.coalesce(t.c.assignee_id, literal_column(str(UNASSIGNED)))
     db.session.execute(c.delete())
     db.session.execute(

@@ -8,7 +8,7 @@ from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.extensions import db
+from app.extensions import Model, db
 from app.types import UTCDateTime, trgm_index, utcnow
 
 PRODUCT_TYPES = ("game_card", "recharge", "card_key", "membership", "item", "other")
@@ -32,7 +32,7 @@ event.listen(
 )
 
 
-class Merchant(db.Model):
+class Merchant(Model):
     __tablename__ = "merchants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class Merchant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +73,7 @@ class Order(db.Model):
     )
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     __tablename__ = "tickets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,7 +133,7 @@ class Ticket(db.Model):
         return f"<Ticket {self.ref} {self.state}>"
 
 
-class Message(db.Model):
+class Message(Model):
     """A public reply (seen by the customer) or an internal note (staff only)."""
 
     __tablename__ = "messages"

@@ -11,7 +11,7 @@ SQLite falls back to LIKE scans. `bench/search_bench.py` measures it at 1,000,00
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select, union
+from sqlalchemy import CompoundSelect, Select, or_, select, union
 
 from app.auth.models import User
 from app.tickets.models import Merchant, Message, Order, Ticket
@@ -33,7 +33,7 @@ def _like(col, word: str):
     return col.ilike(f"%{word}%", escape="\\")
 
 
-def _ids_matching(word: str) -> Select:
+def _ids_matching(word: str) -> CompoundSelect:
     """Ids of the tickets one word matches, one index-served branch per field."""
     return union(
         select(Ticket.id).where(or_(_like(Ticket.ref, word), _like(Ticket.description, word))),

@@ -9,11 +9,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.types import UTCDateTime, utcnow
 
 
-class TicketEvent(db.Model):
+class TicketEvent(Model):
     __tablename__ = "ticket_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +35,7 @@ class TicketEvent(db.Model):
     __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_seq"),)
 
 
-class Incident(db.Model):
+class Incident(Model):
     """A platform incident declared by a manager: orders paid inside the window are covered."""
 
     __tablename__ = "incidents"

@@ -140,7 +140,7 @@ def customer_standing(customer_id: int, now: datetime, exclude_ticket_id: int | 
     return {
         "flagged": flagged,
         "refunds_in_window": int(count),
-        "refunded_cents_in_window": int(total),
+        "refunded_cents_in_window": int(total or 0),
         "window_days": days,
         "good_standing": good,
     }
