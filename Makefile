@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format test-sqlite test-postgres venv venv-dev system-deps services translations worker clean
+.PHONY: run test lint format translations-update translations-check test-sqlite test-postgres venv venv-dev system-deps services translations worker clean
 
 # Runtime dependencies for `make run`; runtime + development (tests, lint, types) for `make test`.
 $(VENV)/.installed: requirements.txt
@@ -46,11 +46,21 @@ services:
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 || \
 	  createdb -h 127.0.0.1 -U postgres test
 
-# Compiled catalogs (.mo) for everyone: the committed .po files plus app/translations/fragments/*.po.
-# Developers after changing strings: `$(BIN)/python tools/i18n.py update` (extract + update the .po
-# files), translate, then `$(BIN)/python tools/i18n.py check` (every string has its Chinese).
+# Translations: one catalog per language under app/translations, with Babel's standard commands.
+# After changing strings: `make translations-update`, translate the new entries of the zh catalog,
+# `make translations-check` (every string has its Chinese), then commit the .po files.
 translations: venv
-	$(BIN)/python tools/i18n.py compile
+	$(BIN)/pybabel -q compile -d app/translations
+
+translations-update: venv
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k pgettext:1c,2 \
+	  -k lazy_pgettext:1c,2 --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching \
+	  --ignore-obsolete -w 100
+	rm app/translations/messages.pot
+
+translations-check: venv-dev translations
+	$(BIN)/python -m pytest -q -p no:xdist tests/tickets/test_views_i18n.py::test_every_string_of_app_has_a_chinese_translation
 
 run: venv translations
 	-@$(MAKE) -s system-deps

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from tests.conftest import make_app
-from tools.i18n import ensure_compiled
+from tests.translations import ensure_compiled
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

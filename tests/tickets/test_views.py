@@ -18,7 +18,7 @@ from app.workflow.models import TicketEvent
 from app.workflow.service import apply_event
 from tests.factories import make_order, make_ticket, make_user, staff
 from tests.helpers import csrf_token
-from tools.i18n import ensure_compiled
+from tests.translations import ensure_compiled
 
 ensure_compiled()
 

@@ -11,13 +11,13 @@ from app.tickets.labels import CHANNEL_LABELS, KIND_HINTS, KIND_LABELS, PRODUCT_
 from app.workflow.labels import EVENT_LABELS, STATE_LABELS
 from tests.factories import make_order, make_ticket
 from tests.tickets.test_views import login, text
-from tools import i18n
+from tests import translations
 
 
 def test_every_string_of_app_has_a_chinese_translation():
-    """`python tools/i18n.py check`: strings of app/ (Python and templates) against the zh catalog
-    plus app/translations/fragments/*.po; placeholders must survive translation."""
-    problems = i18n.problems()
+    """`make translations-check`: strings of app/ (Python and templates) against the zh catalog;
+    placeholders must survive translation."""
+    problems = translations.problems()
     assert problems == [], "\n".join(problems[:50])
 
 
@@ -69,18 +69,3 @@ def test_error_pages_are_translated(client, app):
     assert "此地址没有内容" in page
 
 
-def test_fragments_fill_gaps_of_the_zh_catalog(tmp_path, monkeypatch):
-    from babel.messages.catalog import Catalog
-    from babel.messages.pofile import write_po
-
-    frag = Catalog(locale="zh_Hans_CN")
-    frag.add("A string only a feature package has", "只有功能包才有的字符串")
-    frag.add("Wrong order", "不该覆盖")
-    frags = tmp_path / "fragments"
-    frags.mkdir()
-    with (frags / "feature.po").open("wb") as fh:
-        write_po(fh, frag)
-    monkeypatch.setattr(i18n, "FRAGMENTS", frags)
-    merged = i18n.merged(i18n.ZH)
-    assert merged.get("A string only a feature package has").string == "只有功能包才有的字符串"
-    assert merged.get("Wrong order").string == "下错单"  # the main catalog wins
