@@ -37,7 +37,7 @@ class Notification(Model):
     )
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """A notification sent on one outside channel (email, sms, push), at most once."""
 
     __tablename__ = "notification_deliveries"
@@ -59,7 +59,7 @@ class Delivery(db.Model):
     )
 
 
-class ChannelOptOut(db.Model):
+class ChannelOptOut(Model):
     """A user does not want notices of `kind` on `channel` (settings page or unsubscribe link)."""
 
     __tablename__ = "notification_optouts"
@@ -73,7 +73,7 @@ class ChannelOptOut(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "kind", "channel", name="uq_notification_optouts"),)
 
 
-class ContactPoint(db.Model):
+class ContactPoint(Model):
     """Where SMS and app push reach a user (the phone number; push goes to the user's app installs)."""
 
     __tablename__ = "notification_contacts"

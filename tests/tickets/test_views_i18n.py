@@ -9,9 +9,9 @@ import time_machine
 from app.i18n import money
 from app.tickets.labels import CHANNEL_LABELS, KIND_HINTS, KIND_LABELS, PRODUCT_TYPE_LABELS
 from app.workflow.labels import EVENT_LABELS, STATE_LABELS
+from tests import translations
 from tests.factories import make_order, make_ticket
 from tests.tickets.test_views import login, text
-from tests import translations
 
 
 def test_every_string_of_app_has_a_chinese_translation():
