@@ -6,7 +6,7 @@ from app.analytics import services
 
 
 def rollup_analytics() -> int:
-    """Every 15 minutes: the last ANALYTICS_RECENT_DAYS filing days and the complainant flags."""
+    """Every 15 minutes: the last 35 filing days, the complainant flags and the snapshot figures."""
     return services.rollup()
 
 

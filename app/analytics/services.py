@@ -4,7 +4,7 @@ Every read here touches the small roll-up tables or an index range (open tickets
 breached deadlines by `sla_due_at`, payouts by `succeeded_at`), never a scan of all tickets:
 `bench/analytics_bench.py` measures them at 1,000,000 tickets.
 
-Freshness: the roll-up rebuilds the last `ANALYTICS_RECENT_DAYS` filing days every
+Freshness: the roll-up rebuilds the last `RECENT_DAYS` (35) filing days every
 `analytics_rollup` run (every 15 minutes, see app/jobs.py) and the whole history once a night, so
 breakdowns, trends, spikes, flags, the breach rate and the median time to money are at most one
 run old; the other KPI tiles are live.
@@ -48,7 +48,7 @@ from app.tickets.models import Merchant, Order, Ticket
 from app.types import utcnow
 from app.workflow.machine import OPEN_STATES
 
-RECENT_DAYS = 35  # default of ANALYTICS_RECENT_DAYS: tickets older than this rarely change state
+RECENT_DAYS = 35  # filing days the 15-minute roll-up rebuilds: older tickets rarely change state
 HISTORY_DAYS = 400
 
 # Spike rule (stated on the page): this week's complaints against a merchant or a product are at
@@ -116,7 +116,7 @@ def rollup(now: datetime | None = None, days: int | None = None) -> int:
     Returns the number of rows written.
     """
     now = now or utcnow()
-    days = days or current_app.config.get("ANALYTICS_RECENT_DAYS", RECENT_DAYS)
+    days = days or RECENT_DAYS
     first = local_today(now) - timedelta(days=days - 1)
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
