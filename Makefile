@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format translations-update translations-check test-sqlite test-postgres venv venv-dev system-deps services translations worker clean
+.PHONY: run test lint typecheck format translations-update translations-check test-sqlite test-postgres venv venv-dev system-deps services translations worker clean
 
 # Runtime dependencies for `make run`; runtime + development (tests, lint, types) for `make test`.
 $(VENV)/.installed: requirements.txt
@@ -68,12 +68,16 @@ run: venv translations
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: venv-dev system-deps services translations test-sqlite test-postgres
+test: venv-dev system-deps services translations lint test-sqlite test-postgres
 
-# Lint, format and type checks (configuration in pyproject.toml); fails on any finding.
+# Lint and format checks (configuration in pyproject.toml); fail on any finding. Part of `make test`.
 lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Type checks of app/ (pyproject.toml). Not yet part of `make test`: the findings left are listed
+# by this target; once it is clean, add it to `test`.
+typecheck: venv-dev
 	$(BIN)/mypy
 
 format: venv-dev

@@ -67,5 +67,3 @@ def test_error_pages_are_translated(client, app):
     assert "Not found" in page and "There is nothing at this address" in page
     page = text(client.get("/nowhere?lang=zh"))
     assert "此地址没有内容" in page
-
-
