@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from app.admin.services import ACTIONS, TOKEN_DAYS
 from app.auth.permissions import ROLES
+from app.inputs import InputForm
 from app.tickets.progress import role_label
 
 ACTION_LABELS = {
@@ -36,7 +36,7 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(r, role_label(r)) for r in ROLES]
 
 
-class UserForm(FlaskForm):
+class UserForm(InputForm):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(_l("Required.")), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
@@ -47,16 +47,16 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(InputForm):
     role = SelectField(_l("Role"), choices=role_choices)
     submit = SubmitField(_l("Change role"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(InputForm):
     """A button that only needs the CSRF token (disable, enable, reset password, revoke)."""
 
 
-class TokenForm(FlaskForm):
+class TokenForm(InputForm):
     user = SelectField(_l("Platform account"), coerce=int, validate_choice=False)
     label = StringField(
         _l("What it is for"),
@@ -72,7 +72,7 @@ class TokenForm(FlaskForm):
     submit = SubmitField(_l("Create token"))
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(InputForm):
     class Meta:
         csrf = False
 
@@ -83,7 +83,7 @@ class UserFilterForm(FlaskForm):
     page = IntegerField(validators=[Optional()])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(InputForm):
     """GET filter: actor, action, local days (inclusive), page."""
 
     class Meta:

@@ -77,7 +77,8 @@ def users():
     elif form.is_submitted():
         status = 422
     filters = UserFilterForm(request.args)
-    filters.validate()
+    if not filters.validate():  # e.g. a NUL byte in the search box: a clear 422, never a 500
+        raise Invalid(str(_l("Some filters are invalid.")), fields=filters.errors)
     page = services.users_page(q=filters.q.data or "", role=filters.role.data or "", page=filters.page.data or 1)
     return render_template("admin/users.html", form=form, filters=filters, page=page), status
 
