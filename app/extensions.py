@@ -1,6 +1,6 @@
 """Flask extensions, created unbound; create_app binds them."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, MetaData, Result, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -23,6 +23,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    if TYPE_CHECKING:
+        # Every model here is mapped to one Table (DeclarativeBase types it as any FromClause),
+        # so `Model.__table__` works with update()/delete() and has `.c` for the type checker too.
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
@@ -38,3 +43,11 @@ csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE/DELETE run with `db.session.execute` matched. Session.execute is typed as
+    returning a Result; for these statements it is a CursorResult, which has the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no rowcount on {type(result).__name__}: not the result of an UPDATE or DELETE")
+    return result.rowcount

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -34,7 +35,8 @@ PRODUCTS = [
 ]
 
 # (state wanted, kind, events after submit as (event, role, extra))
-JOURNEYS = [
+JourneyStep = tuple[str, str, dict[str, Any]]
+JOURNEYS: list[tuple[str, str, list[JourneyStep]]] = [
     ("submitted", "not_delivered", []),
     ("evidence", "invalid_card", [("request_evidence", "agent", {"items": ["activation_failure", "payment_record"]})]),
     ("review", "not_as_described", [("start_review", "agent", {})]),
@@ -65,7 +67,7 @@ JOURNEYS = [
 def seed_demo() -> list[tuple[str, str, str]] | None:
     if db.session.scalar(select(User.id).where(User.email == DEMO_LOGINS[0][1])):
         return None
-    users = {}
+    users: dict[str, User] = {}
     for role, email, pw in DEMO_LOGINS:
         users.setdefault(role, create_user(email, pw, role=role, name=email.split("@")[0]))
     platform, now = users["platform"], utcnow()

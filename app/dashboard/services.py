@@ -9,6 +9,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -74,6 +75,7 @@ def breached_now(now: datetime, limit: int | None = 200) -> list[BreachRow]:
             t, metric_label(t.sla_metric), round(cal.business_time_between(t.sla_due_at, now).total_seconds() / 3600, 2)
         )
         for t in db.session.scalars(q)
+        if t.sla_due_at is not None  # (always: the query asks for sla_due_at <= now)
     ]
 
 
@@ -96,7 +98,7 @@ def breaches_csv(now: datetime) -> str:
                 for v in (
                     t.ref,
                     t.sla_metric,
-                    to_display_tz(t.sla_due_at).strftime("%Y-%m-%d %H:%M"),
+                    to_display_tz(t.sla_due_at).strftime("%Y-%m-%d %H:%M") if t.sla_due_at else "",
                     f"{r.overdue_hours:.2f}",
                     t.state,
                     t.kind,
@@ -184,7 +186,7 @@ def stats(start: date, end: date, now: datetime) -> dict:
     }
     groups: dict[str, dict] = {dim: {} for dim in keys}
     total = Group(str(_l("All")))
-    per_day = defaultdict(lambda: [0, 0])
+    per_day: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0])
     for r in rows:
         breached_at = _breached(r, now)
         finished = r.met_at is not None or r.stopped_at is not None
@@ -221,7 +223,7 @@ def trend_chart(trend: list[tuple[date, int, int]], width: int = 720, height: in
     top = max([1] + [max(s, b) for _, s, b in trend])
     slot = width / n
     bar = max(1.0, slot * 0.8)
-    bars = []
+    bars: list[dict[str, Any]] = []
     for i, (day, started, breached) in enumerate(trend):
         x = round(i * slot + (slot - bar) / 2, 1)
         hs, hb = round(started / top * (height - 20), 1), round(breached / top * (height - 20), 1)

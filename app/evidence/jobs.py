@@ -89,7 +89,10 @@ def read_evidence(evidence_id: int) -> None:
         ev.ocr_status, ev.processed_at = "failed", utcnow()
         db.session.commit()
         return
-    order = db.session.get(Ticket, ev.ticket_id).order
+    ticket = db.session.get(Ticket, ev.ticket_id)
+    if ticket is None:  # deleted meanwhile (its evidence goes with it): nothing to match
+        return
+    order = ticket.order
     facts = ocr.extract_facts(text)
     ev.ocr_text = text[:20_000]
     ev.facts = {"order_nos": facts.order_nos, "amounts_cents": facts.amounts_cents, "timestamps": facts.timestamps}

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import BinaryIO
+from typing import IO, BinaryIO, overload
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -151,9 +151,33 @@ def _forget_blob(storage: Storage, key: str, sha256: str) -> None:
         log.exception("could not clean up blob %s after a failed upload", key)
 
 
+@overload
 def attach_evidence(
     ticket: Ticket,
-    stream: BinaryIO | None,
+    stream: IO[bytes],
+    filename: str,
+    user,
+    *,
+    item_code: str | None = None,
+    answer: str | None = None,
+) -> Evidence: ...
+
+
+@overload
+def attach_evidence(
+    ticket: Ticket,
+    stream: None,
+    filename: str,
+    user,
+    *,
+    item_code: str | None = None,
+    answer: str | None = None,
+) -> None: ...
+
+
+def attach_evidence(
+    ticket: Ticket,
+    stream: IO[bytes] | None,
     filename: str,
     user,
     *,
@@ -253,7 +277,7 @@ def _enqueue_processing(evidence_id: int) -> None:
         log.exception("could not queue the checks of evidence %s; reprocess_pending will", evidence_id)
 
 
-def answer_item(ticket: Ticket, item_code: str | None, answer: str, user) -> EvidenceRequestItem:
+def answer_item(ticket: Ticket, item_code: str | None, answer: str | None, user) -> EvidenceRequestItem:
     """The customer's written answer for a requested item ("cannot provide: …")."""
     if _uploads_as_staff(ticket, user):
         raise Forbidden(str(_l("Only the customer answers requested items.")))
@@ -297,9 +321,11 @@ def get_evidence(evidence_id: int, user) -> Evidence:
     from app.tickets import visibility
 
     ev = db.session.get(Evidence, evidence_id)
+    ticket = db.session.get(Ticket, ev.ticket_id) if ev is not None else None
     if (
         ev is None
-        or not may_see(db.session.get(Ticket, ev.ticket_id), user)
+        or ticket is None
+        or not may_see(ticket, user)
         or not visibility.file_visible(visibility.viewer_of(user), ev)
     ):
         raise NotFound(str(_l("No such file.")))

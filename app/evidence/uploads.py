@@ -44,9 +44,14 @@ FORM_OVERHEAD = 1024 * 1024
 
 
 class _BigBufferParser(FormDataParser):
-    """werkzeug's form parser reading the body in PARSE_BUFFER pieces (same code path, fewer turns)."""
+    """werkzeug's form parser reading the body in PARSE_BUFFER pieces (same code path, fewer turns),
+    writing file parts through the staging factory `stream_uploads_to_staging` put on `g`."""
 
     csrf_first = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stream_factory = g.evidence_stream_factory  # instead of the request's spooled temp files
 
     def _parse_multipart(self, stream, mimetype, content_length, options):
         parser = (_CsrfFirstMultiPart if self.csrf_first else MultiPartParser)(
@@ -178,7 +183,7 @@ def stream_uploads_to_staging(storage: Storage, max_bytes: int, *, csrf_first: b
         g.evidence_staging.append(f)
         return f
 
-    request._get_file_stream = factory  # werkzeug's per-request stream factory hook
+    g.evidence_stream_factory = factory  # used by the parser below (werkzeug builds it on first access)
     request.form_data_parser_class = _CsrfFirstParser if csrf_first else _BigBufferParser
 
 

@@ -70,7 +70,7 @@ def download(evidence_id: int):
 def clean_copy(evidence_id: int):
     """Images: the copy without metadata (EXIF/GPS), as an attachment."""
     ev = services.get_evidence(evidence_id, request_user())
-    if not ev.safe_key:
+    if not ev.safe_key or not ev.safe_mime:  # (both are set together)
         abort(404)
     return _send(ev.safe_key, ev.safe_mime, ev.filename)
 

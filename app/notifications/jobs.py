@@ -106,7 +106,8 @@ def _send_claimed(ids: list[int], now: datetime) -> int:
     for delivery, note, user in rows:
         try:
             msg = compose(delivery, note, user)
-            delivery.reference = get_adapter(delivery.channel).send(msg)[:120] if msg else None
+            reference = get_adapter(delivery.channel).send(msg) if msg else None  # an adapter may give none
+            delivery.reference = reference[:120] if reference else None
             delivery.last_error = None if msg else "no address"
             sent += msg is not None
         except (OSError, smtplib.SMTPException, ChannelUnavailable) as exc:
@@ -165,7 +166,10 @@ def remind_evidence_deadlines(now: datetime | None = None) -> int:
             Ticket.evidence_due_at <= now + timedelta(hours=hours),
         )
         for ticket in db.session.scalars(q):
-            if hours == 24 and ticket.evidence_due_at <= now + timedelta(hours=2):
+            due = ticket.evidence_due_at
+            if due is None:  # excluded by the query
+                continue
+            if hours == 24 and due <= now + timedelta(hours=2):
                 continue  # the 2-hour reminder covers it
             made += len(evidence_reminder(ticket, trigger, hours, now))
     db.session.commit()

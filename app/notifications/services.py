@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.notifications.models import ChannelOptOut, ContactPoint, Delivery, Notification
 from app.notifications.table import (
     APPEAL_OUTCOME_EVENTS,
@@ -45,11 +45,17 @@ def _active(role: str) -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == role, User.is_active_flag.is_(True))))
 
 
+def _user(user_id: int | None) -> list[User]:
+    """[the user `user_id`], or [] when there is none (no id, or no such row)."""
+    user = db.session.get(User, user_id) if user_id else None
+    return [user] if user is not None else []
+
+
 def _audience(name: str, ticket) -> list[User]:
     if name == "customer":
-        return [db.session.get(User, ticket.customer_id)]
+        return _user(ticket.customer_id)
     if name == "assignee":
-        return [db.session.get(User, ticket.assignee_id)] if ticket.assignee_id else []
+        return _user(ticket.assignee_id)
     if name == "finance":
         return _active("finance")
     if name == "managers":
@@ -64,7 +70,7 @@ def recipients(trigger: str, ticket, *, actor_id: int | None = None) -> list[tup
         if audience == "customer" and trigger in APPEAL_OUTCOME_EVENTS and ticket.appealed_at is not None:
             kind = "appeal_outcome"
         for user in _audience(audience, ticket):
-            if user is not None and user.id != actor_id and user.id not in out:
+            if user.id != actor_id and user.id not in out:
                 out[user.id] = (user, kind)
     return list(out.values())
 
@@ -168,7 +174,7 @@ def mark_all_read(user) -> int:
         .values(read_at=utcnow())
     )
     db.session.commit()
-    return result.rowcount
+    return rowcount(result)
 
 
 def open_notice(user, note_id: int) -> Notification | None:

@@ -83,7 +83,8 @@ def urge(ticket: Ticket, user, now: datetime | None = None) -> TicketEvent:
         raise Forbidden(str(_l("Only the ticket's customer can urge.")))
     db.session.refresh(ticket, with_for_update=True)  # one urge at a time per ticket
     status = urge_status(ticket, now)
-    if not status.possible:
+    due_at = ticket.sla_due_at
+    if not status.possible or due_at is None:  # (possible means a promised time, sla_due_at, runs)
         db.session.rollback()
         raise UrgeRefused(str(_l("Nothing to urge at this stage: no promised time is running.")), None)
     if not status.available:
@@ -104,14 +105,14 @@ def urge(ticket: Ticket, user, now: datetime | None = None) -> TicketEvent:
             actor_id=user.id,
             actor_role=user.role,
             reason=None,
-            payload={"stage": ticket.state, "due_at": ticket.sla_due_at.isoformat(), "assignee_id": ticket.assignee_id},
+            payload={"stage": ticket.state, "due_at": due_at.isoformat(), "assignee_id": ticket.assignee_id},
             at=now,
         )
         announce(
             "urge",
             ticket,
             cause=f"ev:{ticket.id}:{entry.seq}",
-            params={"stage": ticket.state, "due_at": ticket.sla_due_at.isoformat()},
+            params={"stage": ticket.state, "due_at": due_at.isoformat()},
             actor_id=user.id,
             now=now,
         )

@@ -49,7 +49,8 @@ def _settings_kinds() -> list[str]:
 def settings():
     kinds = _settings_kinds()
     if request.method == "POST":
-        wanted = {tuple(v.split(":", 1)) for v in request.form.getlist("on") if ":" in v}
+        pairs = (v.partition(":") for v in request.form.getlist("on"))  # "kind:channel"
+        wanted = {(kind, channel) for kind, sep, channel in pairs if sep}
         phone = request.form.get("phone", "").strip()[:32]
         services.save_preferences(current_user, wanted, kinds, phone, request.form.get("push") == "1")
         flash(_("Your notification settings were saved."), "success")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.notifications import causes
 from app.payouts.gateways import BalanceGateway, PayoutRequest, get_gateway
@@ -92,11 +92,14 @@ def check_pay(ctx: EventContext) -> None:
             str(_l("Refunds go back to the original channel or to the platform balance.")),
             fields={"channel": [ticket.order.payment_channel, "balance"]},
         )
+    amount = ticket.approved_amount_cents
+    if amount is None:  # every way into finance sets it (approve, fast_track)
+        raise NotAllowed(str(_l("Only approved tickets waiting for finance can be paid.")))
     reference = (str(ctx.payload.get("reference") or "") or ctx.reason or "").strip()[:120] or None
     if payout is None:
         payout = Payout(ticket_id=ticket.id, customer_id=ticket.customer_id, created_at=ctx.now)
         db.session.add(payout)
-    payout.amount_cents, payout.channel, payout.manual = ticket.approved_amount_cents, channel, True
+    payout.amount_cents, payout.channel, payout.manual = amount, channel, True
     payout.idempotency_key = "manual-" + secrets.token_hex(16)
     payout.status, payout.gateway_reference, payout.succeeded_at = "succeeded", reference, ctx.now
     payout.requested_by_id, payout.failure_kind, payout.failed_at = getattr(ctx.user, "id", None), None, None

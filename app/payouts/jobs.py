@@ -22,7 +22,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.jobs import enqueue
 from app.payouts.checks import lock_ticket, notify_failed, notify_paid, request_for
 from app.payouts.gateways import GatewayResult, GatewayUnavailable, PayoutRequest, get_gateway
@@ -44,6 +44,9 @@ def claim_payout(payout_id: int) -> PayoutRequest | None:
     if payout is None:
         return None
     ticket = lock_ticket(payout.ticket_id)
+    if ticket is None:  # gone since the payout was read (a deleted ticket takes its payout with it)
+        db.session.rollback()
+        return None
     if ticket.state != "finance":
         # The ticket moved on (returned to review after a failure): nothing to pay any more.
         db.session.execute(
@@ -53,19 +56,26 @@ def claim_payout(payout_id: int) -> PayoutRequest | None:
         )
         db.session.commit()
         return None
-    claimed = db.session.execute(
-        update(Payout)
-        .where(
-            Payout.id == payout_id,
-            or_(Payout.status == "pending", and_(Payout.status == "processing", Payout.claimed_at < _stuck_before())),
+    claimed = rowcount(
+        db.session.execute(
+            update(Payout)
+            .where(
+                Payout.id == payout_id,
+                or_(
+                    Payout.status == "pending", and_(Payout.status == "processing", Payout.claimed_at < _stuck_before())
+                ),
+            )
+            .values(status="processing", attempts=Payout.attempts + 1, claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(status="processing", attempts=Payout.attempts + 1, claimed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         db.session.rollback()
         return None
     payout = db.session.get(Payout, payout_id, populate_existing=True)
+    if payout is None:  # cannot happen: we just updated it, under the ticket's lock
+        db.session.rollback()
+        return None
     req = request_for(payout)
     db.session.commit()
     return req
@@ -97,6 +107,10 @@ def record_result(req: PayoutRequest, result: GatewayResult) -> str:
     now = utcnow()
     ticket = lock_ticket(req.ticket_id)
     payout = db.session.get(Payout, req.payout_id, with_for_update=True, populate_existing=True)
+    if ticket is None or payout is None:  # deleted since the claim: nothing left to record it on
+        db.session.rollback()
+        log.warning("payout %s: ticket or payout gone before its result was recorded", req.payout_id)
+        return "skipped"
     if payout.status != "processing" or payout.idempotency_key != req.idempotency_key:
         db.session.rollback()  # someone else (a reconcile run) recorded it already
         return "skipped"
@@ -138,6 +152,9 @@ def _release(req: PayoutRequest, error: str) -> None:
 
 def _transient_failure(req: PayoutRequest, error: str) -> str:
     payout = db.session.get(Payout, req.payout_id, populate_existing=True)
+    if payout is None:  # deleted (with its ticket) since the claim
+        db.session.rollback()
+        return "skipped"
     if payout.attempts < current_app.config["PAYOUT_MAX_ATTEMPTS"]:
         _release(req, error)
         raise GatewayUnavailable(error)  # rq retries with backoff
@@ -156,7 +173,10 @@ def _transient_failure(req: PayoutRequest, error: str) -> str:
         )
         .execution_options(synchronize_session=False)
     )
-    notify_failed(lock_ticket(req.ticket_id), db.session.get(Payout, req.payout_id, populate_existing=True))
+    ticket = lock_ticket(req.ticket_id)
+    failed = db.session.get(Payout, req.payout_id, populate_existing=True)
+    if ticket is not None and failed is not None:
+        notify_failed(ticket, failed)
     db.session.commit()
     return "failed"
 

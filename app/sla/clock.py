@@ -249,7 +249,9 @@ def sla_status(ticket, now: datetime) -> dict:
 
 
 def metric_label(metric: str | None) -> str:
-    return str(METRIC_LABELS.get(metric, metric or ""))
+    if metric is None:
+        return ""
+    return str(METRIC_LABELS.get(metric, metric))
 
 
 def records_of(ticket_id: int) -> list[SlaRecord]:

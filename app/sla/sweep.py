@@ -156,12 +156,12 @@ def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
         db.session.rollback()
         return None
     ticket = db.session.get(Ticket, rec.ticket_id)
-    if ticket.state != "evidence":  # should not happen; settle the record and move on
+    if ticket is None or ticket.state != "evidence":  # should not happen; settle the record and move on
         rec.stopped_at = rec.breached_at = now
         db.session.commit()
         return False
     customer = db.session.get(User, ticket.customer_id)  # the expire notice: app/notifications/table.py
-    with force_locale(customer.locale or "zh_Hans_CN"):
+    with force_locale((customer.locale if customer else None) or "zh_Hans_CN"):
         reason = _("The evidence window ended without the requested material.")
     try:
         apply_event(ticket, "expire", None, reason=reason, now=now)

@@ -15,9 +15,8 @@ lock until they commit.
 from __future__ import annotations
 
 from collections import Counter
-from typing import cast
 
-from sqlalchemy import Integer, String, Table, event, func, insert, literal_column, select
+from sqlalchemy import Integer, String, event, func, insert, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import get_history
@@ -114,7 +113,7 @@ def count_by_state(*, kind: str | None = None, assignee_id: int | None = None, u
 
 def rebuild_state_counts() -> None:
     """Recount from the tickets table (after writes that bypassed the ORM, e.g. a bulk load)."""
-    c, t = cast(Table, TicketStateCount.__table__), cast(Table, Ticket.__table__)
+    c, t = TicketStateCount.__table__, Ticket.__table__
     who = func.coalesce(t.c.assignee_id, literal_column(str(UNASSIGNED)))
     db.session.execute(c.delete())
     db.session.execute(

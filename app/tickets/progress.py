@@ -114,6 +114,7 @@ def _entered(events) -> dict[str, datetime]:
 
 
 def _steps(state: str, events, entered: dict[str, datetime]) -> list[Step]:
+    current: int | None  # the step under way; None when every step is done or the ticket ended
     if state in STEP_INDEX:
         reached, current = STEP_INDEX[state], STEP_INDEX[state]
         if state == "paid":
