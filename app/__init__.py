@@ -68,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.evidence import api as evidence_api
     from app.evidence import views as evidence_views
     from app.extensions import csrf
+    from app.merchants import api as merchants_api
+    from app.merchants import views as merchants_views
     from app.notifications import api as notifications_api
     from app.notifications import views as notifications_views
     from app.payouts import api as payouts_api
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         payouts_api.bp,
         analytics_views.api_bp,
         notifications_api.bp,
+        merchants_api.bp,
     ):  # token auth, no cookies
         csrf.exempt(bp)
         app.register_blueprint(bp)
@@ -96,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
         sla_views.bp,
         analytics_views.bp,
         admin_views.bp,
+        merchants_views.bp,
     ):
         app.register_blueprint(bp)
 
@@ -105,6 +109,7 @@ def _register_template_helpers(app: Flask) -> None:
     from app.auth.permissions import register_template_helpers as permission_helpers
     from app.evidence.panels import register_template_helpers as evidence_helpers
     from app.i18n import register_template_helpers as i18n_helpers
+    from app.merchants.hooks import register_template_helpers as merchant_helpers
     from app.notifications.hooks import register_template_helpers as notification_helpers
     from app.sla.display import short_time, sla_view
 
@@ -112,6 +117,7 @@ def _register_template_helpers(app: Flask) -> None:
     permission_helpers(app)
     evidence_helpers(app)
     notification_helpers(app)
+    merchant_helpers(app)
     app.jinja_env.globals.update(sla_view=sla_view, sla_short_time=short_time)
 
 
@@ -125,13 +131,16 @@ def _register_cli(app: Flask) -> None:
 
 def _connect_receivers(app: Flask) -> None:
     """The receivers of `ticket_transitioned` (app/workflow/signals.py): the only place they are
-    connected. Each runs after the commit, in isolation; they are independent (no order)."""
+    connected. Each runs after the commit, in isolation. Webhooks come first: a receiver that fires
+    another event (fast track, merchant routing, auto-pay) sends its signal from inside, so the
+    outer event's delivery must be recorded before (deliveries keep each ticket's order)."""
+    from app.merchants.webhooks import on_transition as webhooks_on_transition
     from app.notifications.hooks import notify_on_transition
     from app.payouts.receivers import auto_pay
     from app.workflow.receivers import fast_track_on_submit
     from app.workflow.signals import ticket_transitioned
 
-    for receiver in (fast_track_on_submit, auto_pay, notify_on_transition):
+    for receiver in (webhooks_on_transition, fast_track_on_submit, auto_pay, notify_on_transition):
         ticket_transitioned.connect(receiver, sender=app, weak=False)
 
 

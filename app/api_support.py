@@ -129,6 +129,7 @@ def _components() -> dict[str, type[Schema]]:
     from app.analytics.schemas import COMPONENTS as analytics_components
     from app.auth.schemas import TokenRequestSchema, TokenResponseSchema
     from app.evidence.serializers import COMPONENTS as evidence_components
+    from app.merchants.api import COMPONENTS as merchant_components
     from app.notifications.api import COMPONENTS as notification_components
     from app.payouts.api import COMPONENTS as payout_components
     from app.tickets.schemas import COMPONENTS as ticket_components
@@ -142,6 +143,7 @@ def _components() -> dict[str, type[Schema]]:
         **payout_components,
         **analytics_components,
         **notification_components,
+        **merchant_components,
     }
 
 

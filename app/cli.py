@@ -17,12 +17,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--role", type=click.Choice(ROLES), required=True)
     @click.option("--password", required=True)
     @click.option("--name", default="")
-    def create_user_cmd(email: str, role: str, password: str, name: str) -> None:
-        """Create a user with a role."""
+    @click.option("--merchant", "merchant_code", default=None, help="Role merchant: the merchant's code.")
+    def create_user_cmd(email: str, role: str, password: str, name: str, merchant_code: str | None) -> None:
+        """Create a user with a role (a merchant user is bound to one merchant: --merchant CODE)."""
         from app.auth.services import create_user
 
         try:
-            user = create_user(email, password, role=role, name=name)
+            user = create_user(email, password, role=role, name=name, merchant_code=merchant_code)
         except DomainError as exc:
             raise click.ClickException(exc.message)
         click.echo(f"created {user.role} {user.email} (id {user.id})")

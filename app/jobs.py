@@ -42,6 +42,7 @@ PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob("analytics_rollup_history", "app.analytics.jobs.rollup_analytics_history", "40 3 * * *"),
     # Evidence whose checks were never queued or were lost (Redis down at upload, or restarted).
     PeriodicJob("evidence_reprocess_pending", "app.evidence.jobs.reprocess_pending", "*/5 * * * *"),
+    PeriodicJob("retry_webhooks", "app.merchants.jobs.retry_webhooks", "* * * * *"),
 )
 
 

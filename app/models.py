@@ -4,6 +4,14 @@ from app.admin.models import AdminAction  # noqa: F401
 from app.analytics.models import AnalyticsSnapshot, ComplainantFlag, ComplaintDaily  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401
+from app.merchants.models import (  # noqa: F401
+    MerchantAction,
+    MerchantCharge,
+    MerchantLedgerEntry,
+    Webhook,
+    WebhookDelivery,
+    WebhookHost,
+)
 from app.notifications.models import ChannelOptOut, ContactPoint, Delivery, Notification  # noqa: F401
 from app.payouts.models import Payout  # noqa: F401
 from app.sla.models import SlaRecord  # noqa: F401

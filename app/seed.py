@@ -23,7 +23,10 @@ DEMO_LOGINS = [
     ("manager", "manager@demo.refundesk", PASSWORD),
     ("admin", "admin@demo.refundesk", PASSWORD),
     ("platform", "platform@demo.refundesk", PASSWORD),
+    ("merchant", "merchant@demo.refundesk", PASSWORD),
 ]
+DEMO_MERCHANTS = {"M-STARCARD": "星辰卡券", "M-QUICKPAY": "快充小铺", "M-GAMEHUB": "游戏仓库"}
+DEMO_MERCHANT_LOGIN = "M-STARCARD"  # merchant@demo.refundesk answers for it
 
 PRODUCTS = [
     ("game_card", "王者荣耀 点券 1000", 10_000, "alipay"),
@@ -69,7 +72,8 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
         return None
     users: dict[str, User] = {}
     for role, email, pw in DEMO_LOGINS:
-        users.setdefault(role, create_user(email, pw, role=role, name=email.split("@")[0]))
+        if role != "merchant":
+            users.setdefault(role, create_user(email, pw, role=role, name=email.split("@")[0]))
     platform, now = users["platform"], utcnow()
     n = 0
     for i, (ptype, name, cents, channel) in enumerate(PRODUCTS * 2):
@@ -103,4 +107,24 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
             apply_event(
                 ticket, event, actor, reason=extra.get("reason"), items=extra.get("items"), payload=extra.get("payload")
             )
+    _seed_merchants(users, now)
     return DEMO_LOGINS
+
+
+def _seed_merchants(users: dict, now) -> None:
+    """Names and deposits for the demo merchants, the merchant login, and a complaint waiting for it."""
+    from app.merchants.ledger import top_up
+    from app.merchants.models import Merchant
+
+    for code, name in DEMO_MERCHANTS.items():
+        merchant = db.session.scalar(select(Merchant).where(Merchant.code == code))
+        if merchant is not None:
+            merchant.name = name
+    db.session.commit()
+    for code in DEMO_MERCHANTS:
+        top_up(code, 500_000, users["finance"], note="demo deposit")
+    _role, email, pw = DEMO_LOGINS[-1]
+    create_user(email, pw, role="merchant", name="星辰卡券客服", merchant_code=DEMO_MERCHANT_LOGIN)
+    # Order 19 is M-STARCARD's (orders rotate over the three merchants): an invalid card key,
+    # filed now that the merchant can log in, waits for the merchant's answer.
+    create_ticket(f"KM{now:%Y%m%d}{19:04d}", "invalid_card", "演示工单：卡密无效，等待商家处理", users["customer"])

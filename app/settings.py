@@ -107,8 +107,9 @@ def parse_work_hours(spec: str) -> WorkHours:
 
 # ---------------------------------------------------------------- SLA_POLICY
 
-#: The desk metrics and their default business-time targets ("d" = one working day).
-DEFAULT_SLA_TARGETS = {"first_response": "4h", "review_decision": "2d", "payout": "1d"}
+#: The desk metrics and the merchant's response, with their default business-time targets ("d" = one
+#: working day, "h" = business hours: the merchant's 48h are 48 business hours).
+DEFAULT_SLA_TARGETS = {"first_response": "4h", "review_decision": "2d", "payout": "1d", "merchant_response": "48h"}
 _DURATION = re.compile(r"(\d+)([dhm])")
 
 
@@ -293,6 +294,26 @@ class Settings(BaseSettings):
         50_000, description="Largest refund (cents) an agent approves; above it a manager must."
     )
 
+    # --- merchants (app/merchants): the merchant answers first for these kinds; its deadline is the SLA
+    # metric merchant_response (default 48 business hours; override in SLA_POLICY)
+    MERCHANT_STEP_ENABLED: bool = Field(True, description="Send merchant-responsible kinds to the merchant first.")
+    MERCHANT_KINDS: str = Field(
+        "not_delivered,invalid_card,not_as_described",
+        description="Comma-separated ticket kinds the merchant answers first (see app/tickets/models.KINDS).",
+    )
+    MERCHANT_DEPOSIT_FLOOR_CENTS: NonNegativeInt = Field(
+        100_000, description="Deposit (cents) below which a merchant is flagged and finance is told."
+    )
+    COLLECTIVE_WINDOW_HOURS: PositiveInt = Field(
+        24, description="Collective complaints: hours in which tickets against one merchant/product are grouped."
+    )
+    COLLECTIVE_MIN_TICKETS: Annotated[int, Field(ge=2)] = Field(
+        3, description="Collective complaints: tickets in the window that make a group (at least 2)."
+    )
+    WEBHOOK_MAX_ATTEMPTS: PositiveInt = Field(
+        8, description="Webhook delivery attempts (with backoff) before a delivery is failed (replayable)."
+    )
+
     # --- fast track (app/workflow/policies.py)
     FAST_TRACK_ENABLED: bool = Field(True, description="Automatic decisions on small, clear-cut tickets.")
     SMALL_AMOUNT_CENTS: NonNegativeInt = Field(5_000, description="Fast-track: largest refund (cents) decided alone.")
@@ -438,6 +459,16 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{item!r}: use channel=N followed by m, h or d, channels {', '.join(PAYOUT_CHANNELS)}"
                 )
+        return value
+
+    @field_validator("MERCHANT_KINDS")
+    @classmethod
+    def _check_merchant_kinds(cls, value: str) -> str:
+        from app.tickets.models import KINDS
+
+        unknown = [k for k in (p.strip() for p in value.split(",")) if k and k not in KINDS]
+        if unknown:
+            raise ValueError(f"unknown kind(s) {', '.join(unknown)}; accepted: {', '.join(KINDS)}")
         return value
 
     @field_validator("NOTIFY_ADAPTERS")

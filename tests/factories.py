@@ -25,6 +25,7 @@ SETUP_PASSWORD = "violet kettle marching under 42 lanterns"  # passes the passwo
 # How to reach each state from `submitted`: (event, role, options).
 PATHS: dict[str, list[tuple[str, str, dict]]] = {
     "submitted": [],
+    "merchant": [("ask_merchant", "agent", {})],
     "evidence": [("request_evidence", "agent", {"items": ["payment record"]})],
     "review": [("start_review", "agent", {})],
     "finance": [("start_review", "agent", {}), ("approve", "agent", {})],
@@ -39,12 +40,23 @@ PATHS: dict[str, list[tuple[str, str, dict]]] = {
 def make_user(role: str = "customer", email: str | None = None, **kw) -> User:
     """`create_user` (with a password the policy accepts); then the suite's shared PASSWORD is set on
     the row, so every test logs in with it (the policy itself is tested in tests/auth/test_accounts.py).
-    Other User columns (e.g. flagged=True) are set afterwards."""
+    Other User columns (e.g. flagged=True) are set afterwards. A merchant account answers for one
+    merchant: `merchant_id`, or merchant M1 (Star Cards)."""
+    merchant_code = None
+    if role == "merchant":
+        if "merchant_id" in kw:
+            merchant_code = db.session.get(Merchant, kw.pop("merchant_id")).code
+        else:
+            if db.session.query(Merchant).filter_by(code="M1").one_or_none() is None:
+                db.session.add(Merchant(code="M1", name="Star Cards"))
+                db.session.flush()
+            merchant_code = "M1"
     user = create_user(
         email or f"{role}{next(_seq)}@example.test",
         SETUP_PASSWORD,
         role=role,
         name=kw.pop("name", ""),
+        merchant_code=merchant_code,
         **({"locale": kw.pop("locale")} if "locale" in kw else {}),
     )
     user.set_password(PASSWORD)
@@ -79,6 +91,16 @@ def make_order(customer: User | None = None, **kw) -> Order:
     return create_order(data, staff("platform"))
 
 
+def merchant_user(code: str = "M1", **kw) -> User:
+    """A merchant account bound to merchant `code` (created when new)."""
+    merchant = db.session.query(Merchant).filter_by(code=code).one_or_none()
+    if merchant is None:
+        merchant = Merchant(code=code, name=kw.pop("merchant_name", code))
+        db.session.add(merchant)
+        db.session.flush()
+    return make_user("merchant", merchant_id=merchant.id, **kw)
+
+
 def staff(role: str) -> User:
     found = db.session.query(User).filter_by(role=role).order_by(User.id).first()
     return found or make_user(role)
@@ -91,20 +113,25 @@ def make_ticket(
     amount_cents: int | None = None,
     customer: User | None = None,
     fast_track: bool = False,
+    merchant_step: bool = False,
 ) -> Ticket:
     """A ticket moved to `state` by the real workflow, acting as the right roles.
 
     Fast-track rules (app/workflow/policies.py) would move small or clear-cut tickets on by
-    themselves, so they stay off here unless `fast_track=True`.
+    themselves, and merchant-liable kinds would go to their merchant on submit (when it has an
+    account), so both stay off here unless `fast_track=True` / `merchant_step=True`.
     """
     order = order or make_order(customer)
     config = current_app.config
     enabled = config.get("FAST_TRACK_ENABLED", True)
+    merchant_enabled = config.get("MERCHANT_STEP_ENABLED", True)
     config["FAST_TRACK_ENABLED"] = enabled and fast_track
+    config["MERCHANT_STEP_ENABLED"] = merchant_enabled and merchant_step
     try:
         ticket = create_ticket(order.order_no, kind, "test ticket", order.customer, requested_amount_cents=amount_cents)
     finally:
         config["FAST_TRACK_ENABLED"] = enabled
+        config["MERCHANT_STEP_ENABLED"] = merchant_enabled
     for event, role, opts in PATHS[state]:
         actor = None if role == "system" else order.customer if role == "customer" else staff(role)
         apply_event(ticket, event, actor, **opts)

@@ -24,11 +24,14 @@ BUDGET = {
     "queue": 4,  # + tickets with order, merchant, customer, assignee joined; the state counters
     "list_json": 3,  # token, its user; tickets with order and merchant joined
     # + ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
-    "detail": 11,
+    # + the merchant panel (app/merchants: collective group; the score is cached for 60 s)
+    "detail": 12,
     "tracker": 5,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render
-    "create_api": 19,  # + the audit anchor UPDATE; + the one-open-request-per-order-and-kind check
+    # + the audit anchor UPDATE; + the one-open-request-per-order-and-kind check;
+    # + merchant routing (kind, account) and the webhook receiver (subscriptions)
+    "create_api": 22,
 }
 
 

@@ -25,6 +25,8 @@ class User(UserMixin, Model):
     locale: Mapped[str] = mapped_column(String(20), default="zh_Hans_CN")
     is_active_flag: Mapped[bool] = mapped_column(default=True)
     flagged: Mapped[bool] = mapped_column(default=False)
+    # role "merchant": the one merchant this account answers for (app/merchants).
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session cookie's user id: bumping it (logout, password change) revokes them all.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")

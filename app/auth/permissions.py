@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 
 from app.errors import Forbidden
 
-ROLES = ("customer", "agent", "finance", "manager", "admin", "platform")
+ROLES = ("customer", "agent", "finance", "manager", "admin", "platform", "merchant")
 
 # permission → the roles that have it. One line per permission; keep each line's roles in ROLES order.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "staff": frozenset({"agent", "finance", "manager", "admin"}),  # staff view: notes, history, staff evidence
     "platform_view": frozenset({"platform"}),  # the customer's view plus fast-track facts (tickets/visibility.py)
     "queue": frozenset({"agent", "finance", "manager", "admin"}),
+    "ticket_list": frozenset({"agent", "finance", "manager", "admin", "merchant"}),  # GET /api/v1/tickets (scoped)
     # working tickets
     "messages": frozenset({"customer", "agent", "manager", "admin"}),  # write on the ticket page
     "internal_notes": frozenset({"agent", "manager", "admin"}),
@@ -56,8 +57,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "create_order": frozenset({"admin", "platform"}),
     "api_client": frozenset({"platform"}),  # accounts admins issue long-lived API tokens to
     # the web account
-    "web_pages": frozenset({"customer", "agent", "finance", "manager", "admin"}),  # language kept on the account
-    "notifications": frozenset({"customer", "agent", "finance", "manager", "admin"}),
+    "web_pages": frozenset({"customer", "agent", "finance", "manager", "admin", "merchant"}),  # language on the account
+    "notifications": frozenset({"customer", "agent", "finance", "manager", "admin", "merchant"}),
+    # merchants (app/merchants): a merchant user is bound to one merchant and sees only its tickets
+    "merchant_tickets": frozenset({"merchant"}),  # its own merchant's tickets: desk, answers, evidence, messages
+    "merchants_page": frozenset({"agent", "finance", "manager", "admin"}),  # scores, ledgers, collective groups
+    "merchant_top_up": frozenset({"finance", "admin"}),  # deposit (保证金) top-ups
+    "merchant_standing": frozenset({"manager"}),  # suspend / blacklist, with a reason
+    "merchant_reports": frozenset({"finance", "manager", "admin"}),  # deductions per merchant and day
+    "merchant_deposit_alerts": frozenset({"finance"}),  # told when a deposit falls below the floor
+    "webhooks": frozenset({"admin", "platform", "merchant"}),  # register outgoing webhooks
+    "webhook_hosts": frozenset({"admin"}),  # allow a private-range webhook host (SSRF)
 }
 
 # The header: (label, endpoint, permission), in order. Shown only to users with the permission.
@@ -72,6 +82,8 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("API tokens"), "admin.tokens", "api_tokens"),
     (_l("Audit log"), "admin.audit_log", "audit_log"),
     (_l("Business calendar"), "sla.calendar", "calendar_admin"),
+    (_l("Merchant desk"), "merchants.desk", "merchant_tickets"),
+    (_l("Merchants"), "merchants.index", "merchants_page"),
     (_l("Notifications"), "notifications.index", "notifications"),
 )
 

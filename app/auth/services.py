@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ApiToken, User, hash_token
-from app.auth.permissions import ROLES
+from app.auth.permissions import ROLES, role_can
 from app.errors import Conflict, Invalid, Unauthorized
 from app.extensions import db
 from app.types import utcnow
@@ -44,23 +44,48 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
         raise Invalid(msg, fields={"password": [msg]})
 
 
-def create_user(email: str, password: str, role: str = "customer", name: str = "", locale: str = "zh_Hans_CN") -> User:
-    user = new_user(email, password, role, name, locale)
+def create_user(
+    email: str,
+    password: str,
+    role: str = "customer",
+    name: str = "",
+    locale: str = "zh_Hans_CN",
+    merchant_code: str | None = None,
+) -> User:
+    user = new_user(email, password, role, name, locale, merchant_code)
     db.session.commit()
     return user
 
 
-def new_user(email: str, password: str, role: str = "customer", name: str = "", locale: str = "zh_Hans_CN") -> User:
-    """A checked, not yet committed account (the caller commits, e.g. with its audit row)."""
+def new_user(
+    email: str,
+    password: str,
+    role: str = "customer",
+    name: str = "",
+    locale: str = "zh_Hans_CN",
+    merchant_code: str | None = None,
+) -> User:
+    """A checked, not yet committed account (the caller commits, e.g. with its audit row). Role
+    `merchant` is bound to one merchant (`merchant_code`, created if new)."""
     email = (email or "").strip().lower()
     if role not in ROLES:
         raise Invalid(str(_l("Unknown role.")), fields={"role": [f"one of {', '.join(ROLES)}"]})
+    bound = role_can(role, "merchant_tickets")  # a merchant account answers for one merchant
+    if bound != bool((merchant_code or "").strip()):
+        raise Invalid(
+            str(_l("A merchant account needs --merchant CODE, and only a merchant account takes one.")),
+            fields={"merchant": ["required for role merchant only"]},
+        )
     if "@" not in email:
         raise Invalid(str(_l("A valid e-mail address is required.")), fields={"email": ["invalid"]})
     check_password_policy(password, email=email, name=name)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(str(_l("This e-mail is registered already.")), fields={"email": ["taken"]})
     user = User(email=email, role=role, name=name or "", locale=locale)
+    if bound:
+        from app.merchants.services import merchant_by_code
+
+        user.merchant_id = merchant_by_code((merchant_code or "").strip(), create=True).id
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -84,6 +84,10 @@ def _uploads_as_staff(ticket: Ticket, user) -> bool:
         raise Unauthorized(str(_l("Log in to upload evidence.")))
     if not may_see(ticket, user):
         raise NotFound(str(_l("No such ticket.")))
+    if can(user, "merchant_tickets"):  # its own tickets, while it is asked to answer (app/merchants)
+        if ticket.state != "merchant":
+            raise NotAllowed(str(_l("Merchants add evidence only while their answer is due.")))
+        return False
     if can(user, "staff"):
         return True
     if not can(user, "customer_evidence"):
@@ -107,6 +111,10 @@ def may_see(ticket: Ticket, user) -> bool:
         return False
     if can(user, "see_any_ticket"):
         return True
+    if can(user, "merchant_tickets"):
+        from app.merchants.access import merchant_sees
+
+        return merchant_sees(user, ticket)
     return can(user, "own_tickets") and ticket.customer_id == user.id
 
 
@@ -279,7 +287,7 @@ def _enqueue_processing(evidence_id: int) -> None:
 
 def answer_item(ticket: Ticket, item_code: str | None, answer: str | None, user) -> EvidenceRequestItem:
     """The customer's written answer for a requested item ("cannot provide: …")."""
-    if _uploads_as_staff(ticket, user):
+    if _uploads_as_staff(ticket, user) or can(user, "merchant_tickets"):
         raise Forbidden(str(_l("Only the customer answers requested items.")))
     item = find_item(ticket.id, item_code)
     if item is None:

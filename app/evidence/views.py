@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.auth.permissions import can
 from app.auth.tokens import request_user, token_or_login_required
 from app.errors import DomainError
 from app.evidence import services
@@ -60,8 +61,15 @@ stream_uploads(bp, "evidence.upload", guard=_may_upload, csrf_first=True)
 @bp.get("/evidence/<int:evidence_id>/file")
 @token_or_login_required
 def download(evidence_id: int):
-    """The original file, as an attachment (kept for the record with its hash)."""
-    ev = services.get_evidence(evidence_id, request_user())
+    """The original file, as an attachment (kept for the record with its hash).
+
+    Merchants get images only as the metadata-free copy (never the customer's EXIF/GPS)."""
+    user = request_user()
+    ev = services.get_evidence(evidence_id, user)
+    if can(user, "merchant_tickets") and ev.kind == "image":
+        if not ev.safe_key:
+            abort(404)
+        return _send(ev.safe_key, ev.safe_mime, ev.filename)
     return _send(ev.storage_key, ev.mime, ev.filename)
 
 

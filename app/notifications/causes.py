@@ -46,6 +46,12 @@ def _event_params(ticket, ev) -> dict:
         p["outcome"] = ev.to_state
     if ev.event == "evidence_added":
         p["name"] = payload.get("mime") or ""
+    if ev.event.startswith("merchant_") or ev.event == "ask_merchant":
+        p.update(
+            event=ev.event,
+            due_at=_iso(ticket.merchant_due_at),
+            amount_cents=payload.get("amount_cents", ticket.approved_amount_cents or ticket.requested_amount_cents),
+        )
     return p
 
 

@@ -62,6 +62,30 @@ MESSAGES: dict[str, tuple[object, object]] = {
         _l("%(amount_cents)s to %(channel)s."),
     ),
     "payout_failed_staff": (_l("%(ref)s: payout failed"), _l("%(amount_cents)s to %(channel)s: %(error)s")),
+    "merchant_answer": (_l("%(ref)s: %(headline)s"), _l("%(what)s")),
+    "merchant_answered": (_l("%(ref)s: the merchant answered"), _l("%(headline)s. The ticket is back in review.")),
+    "merchant_complaint": (
+        _l("%(ref)s: a complaint about your order, please answer"),
+        _l(
+            "%(kind)s, %(amount_cents)s. Please refund, reissue or dispute by %(due_at)s. Without an answer "
+            "the customer's claim is granted and charged to your deposit."
+        ),
+    ),
+    "merchant_deadline": (
+        _l("%(ref)s: please answer the complaint"),
+        _l(
+            "Your answer is due by %(due_at)s. Without an answer the customer's claim is granted and charged "
+            "to your deposit."
+        ),
+    ),
+    "merchant_lost": (
+        _l("%(ref)s: no answer in time, the claim was granted"),
+        _l("%(amount_cents)s is refunded to the customer and charged to your deposit when paid."),
+    ),
+    "deposit_low": (
+        _l("Merchant %(code)s: deposit below the floor"),
+        _l("The deposit of %(name)s is %(deposit_cents)s, below the floor of %(floor_cents)s."),
+    ),
     "urged": (
         _l("%(ref)s: the customer is waiting (催办)"),
         _l("The promised time for %(stage)s passed at %(due_at)s. The ticket's priority was raised."),
@@ -79,6 +103,34 @@ KIND_NAMES: dict[str, object] = {
     "paid": _l("Refund paid"),
     "payout_failed": _l("Refund problems"),
     "appeal_outcome": _l("Appeal decisions"),
+    "merchant_answer": _l("The merchant's answers"),
+}
+
+# merchant_answer: what the customer reads, per event (plain words; never the merchant's notes).
+MERCHANT_WORDS: dict[str, tuple[object, object]] = {
+    "ask_merchant": (
+        _l("the merchant is asked to answer"),
+        _l(
+            "Your complaint was passed to the merchant, who must answer by %(due_at)s. "
+            "If it does not, your claim is granted."
+        ),
+    ),
+    "merchant_refund": (
+        _l("the merchant accepted"),
+        _l("The merchant accepted your complaint; a refund of %(amount_cents)s is being paid."),
+    ),
+    "merchant_reissue": (
+        _l("the merchant sent a replacement"),
+        _l("The merchant sent a replacement delivery. Please check whether it works and tell support."),
+    ),
+    "merchant_dispute": (
+        _l("the merchant disputes your complaint"),
+        _l("The merchant disputes your complaint. Support now reviews both sides and decides."),
+    ),
+    "merchant_timeout": (
+        _l("your claim was granted"),
+        _l("The merchant did not answer in time, so your claim of %(amount_cents)s is granted and is being paid."),
+    ),
 }
 
 
@@ -142,6 +194,10 @@ def render(kind: str, params: dict) -> Rendered:
                 why=values["partial_reason"],
             )
         )
+    if kind in ("merchant_answer", "merchant_answered") and params.get("event") in MERCHANT_WORDS:
+        headline, what = MERCHANT_WORDS[str(params["event"])]
+        values["headline"] = str(headline)
+        values["what"] = str(what) % values
     if kind == "paid" and params.get("arrival_by_at"):
         values["arrival"] = str(_l("Expected to arrive by %(time)s.", time=values["arrival_by_at"]))
     return Rendered(" ".join((str(title) % values).split()), (str(body) % values).strip())

@@ -60,6 +60,10 @@ def _audience(name: str, ticket) -> list[User]:
         return _active("finance")
     if name == "managers":
         return _active("manager")
+    if name == "merchant":
+        from app.merchants.sweep import merchant_users
+
+        return merchant_users(ticket.order.merchant_id)
     raise KeyError(name)
 
 

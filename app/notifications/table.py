@@ -6,7 +6,8 @@ is mandatory (no opting out, no unsubscribe link) and urgent (mailed at once; ot
 to the desk's business hours). The wording of every kind is in messages.py.
 
 Audiences: customer (the ticket's customer), assignee (the ticket's agent, if any),
-finance (every active finance user), managers (every active manager).
+finance (every active finance user), managers (every active manager), merchant (every active
+account of the ticket's merchant).
 In-app notices always arrive; e-mail, SMS and push go out as the recipient's settings allow.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 IN_APP, EMAIL, SMS, PUSH = "in_app", "email", "sms", "push"
 OUTSIDE_CHANNELS = (EMAIL, SMS, PUSH)
-AUDIENCES = ("customer", "assignee", "finance", "managers")
+AUDIENCES = ("customer", "assignee", "finance", "managers", "merchant")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ KINDS: dict[str, Kind] = {
     "paid": Kind(_ALL),
     "payout_failed": Kind(_ALL, mandatory=True),
     "appeal_outcome": Kind(_ALL, mandatory=True),
+    "merchant_answer": Kind(_ALL),  # the merchant step: passed to the merchant, what it answered, its silence
     # agents
     "assigned": Kind(_MAIL, audience="staff"),
     "customer_reply": Kind(_MAIL, audience="staff"),
@@ -50,17 +52,24 @@ KINDS: dict[str, Kind] = {
     "appeal_filed": Kind(_MAIL, audience="staff"),
     "reopened": Kind(_MAIL, audience="staff"),
     "sla_warning": Kind(_MAIL, audience="staff"),
+    "merchant_answered": Kind(_MAIL, audience="staff"),
     # finance
     "approval_waiting": Kind(_MAIL, audience="staff"),
     "payout_failed_staff": Kind(_MAIL, urgent=True, audience="staff"),
     # managers
     "sla_breach": Kind(_MAIL, urgent=True, audience="staff"),
     "urged": Kind(_MAIL, urgent=True, audience="staff"),
+    "deposit_low": Kind(_MAIL, urgent=True, audience="staff"),  # finance: a merchant's deposit below the floor
+    # merchants
+    "merchant_complaint": Kind(_MAIL, mandatory=True, urgent=True, audience="merchant"),
+    "merchant_deadline": Kind(_MAIL, mandatory=True, urgent=True, audience="merchant"),
+    "merchant_lost": Kind(_MAIL, mandatory=True, urgent=True, audience="merchant"),
 }
 
 # cause → ((audience, kind), ...). Causes: workflow events (app/workflow/machine.py), audit
 # entries (evidence_added, urge), and staff_message / customer_message / assigned / payout_sent /
-# payout_failed / sla_warning / sla_breach / evidence_due_24h / evidence_due_2h (raised by their packages).
+# payout_failed / sla_warning / sla_breach / evidence_due_24h / evidence_due_2h / merchant_deadline /
+# deposit_low (raised by their packages).
 # approve / reject / resolve after an appeal tell the customer "appeal_outcome" instead.
 ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "request_evidence": (("customer", "evidence_requested"),),
@@ -84,6 +93,14 @@ ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "sla_warning": (("assignee", "sla_warning"),),
     "sla_breach": (("assignee", "sla_breach"), ("managers", "sla_breach")),
     "urge": (("assignee", "urged"), ("managers", "urged")),
+    # merchants in the loop (app/merchants)
+    "ask_merchant": (("merchant", "merchant_complaint"), ("customer", "merchant_answer")),
+    "merchant_refund": (("customer", "merchant_answer"),),
+    "merchant_reissue": (("customer", "merchant_answer"), ("assignee", "merchant_answered")),
+    "merchant_dispute": (("customer", "merchant_answer"), ("assignee", "merchant_answered")),
+    "merchant_timeout": (("customer", "merchant_answer"), ("merchant", "merchant_lost")),
+    "merchant_deadline": (("merchant", "merchant_deadline"),),
+    "deposit_low": (("finance", "deposit_low"),),
 }
 
 APPEAL_OUTCOME_EVENTS = frozenset({"approve", "reject", "resolve"})

@@ -4,6 +4,8 @@ Metrics (business time on the desk's calendar, configurable per ticket kind):
   first_response   `submitted` until the first agent action or automatic decision (4h)
   review_decision  time in `review`; pauses in `evidence`, the time used carries over (2d)
   payout           time in `finance` until paid (1d)
+  merchant_response  time in `merchant` for the merchant's answer (48h business hours); past
+                   it the sweep fires `merchant_timeout` (app/merchants)
   evidence_window  the customer's window in `evidence`, calendar days (7d, reminder 2 days
                    before the end, then the sweep fires `expire`)
 "1d" is one working day of the calendar (9h with the default Mon–Fri 09:00–18:00).
@@ -24,9 +26,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.settings import SlaPolicy, WorkHours
 from app.sla.calendar import BusinessCalendar
-from app.sla.models import DESK_METRICS, EVIDENCE_WINDOW, BusinessDate, SlaRecord
+from app.sla.models import DESK_METRICS, EVIDENCE_WINDOW, MERCHANT_RESPONSE, BusinessDate, SlaRecord
 
-STATE_METRIC = {"submitted": "first_response", "review": "review_decision", "finance": "payout"}
+STATE_METRIC = {
+    "submitted": "first_response",
+    "merchant": MERCHANT_RESPONSE,
+    "review": "review_decision",
+    "finance": "payout",
+}
 # Whether leaving a stage by an event meets its target (else the clock stops) is said by the
 # event's row in app/workflow/machine.py (`meets_sla`).
 METRIC_LABELS = {
@@ -34,6 +41,7 @@ METRIC_LABELS = {
     "review_decision": _l("Review decision"),
     "payout": _l("Refund payout"),
     EVIDENCE_WINDOW: _l("Customer evidence window"),
+    MERCHANT_RESPONSE: _l("Merchant response"),
 }
 CALENDAR_RECHECK_SECONDS = 30
 _US = 1_000_000
@@ -209,6 +217,8 @@ def on_transition(ticket, event: str, now: datetime, *, met: bool) -> None:
         ticket.sla_paused_at, ticket.evidence_due_at = now, due
         return
     ticket.sla_paused_at = ticket.evidence_due_at = None
+    if to_state == "merchant" and current is not None:
+        ticket.merchant_due_at = current.due_at  # shown to the customer and the merchant
     ticket.sla_metric = current.metric if current else None
     ticket.sla_warn_at = current.warn_at if current else None
     ticket.sla_due_at = current.due_at if current else None

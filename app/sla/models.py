@@ -21,7 +21,10 @@ from app.types import UTCDateTime, utcnow
 # Desk metrics (the desk's promises) and the customer's evidence window.
 DESK_METRICS = ("first_response", "review_decision", "payout")
 EVIDENCE_WINDOW = "evidence_window"
-METRICS = DESK_METRICS + (EVIDENCE_WINDOW,)
+# The merchant's answer deadline (app/merchants): swept like the others, but its breach fires
+# merchant_timeout and its warning goes to the merchant.
+MERCHANT_RESPONSE = "merchant_response"
+METRICS = DESK_METRICS + (MERCHANT_RESPONSE, EVIDENCE_WINDOW)
 
 _OPEN = "met_at IS NULL AND stopped_at IS NULL"
 

@@ -1,4 +1,5 @@
-"""The periodic SLA sweep: mark crossed thresholds once, notify, escalate, expire evidence windows.
+"""The periodic SLA sweep: mark crossed thresholds once, notify, escalate, expire evidence windows,
+and fire merchant_timeout for merchants silent past their deadline (app/merchants/sweep.py).
 
 Exactly once per threshold, even with several sweeps at once: each batch is claimed by one
 conditional UPDATE (`... WHERE warned_at IS NULL ... RETURNING`; on PostgreSQL the batch is
@@ -23,7 +24,7 @@ from app.auth.permissions import roles_with
 from app.errors import DomainError
 from app.extensions import db
 from app.notifications.services import notify_user
-from app.sla.models import EVIDENCE_WINDOW, SlaRecord
+from app.sla.models import EVIDENCE_WINDOW, MERCHANT_RESPONSE, SlaRecord
 from app.tickets.models import Ticket
 from app.types import utcnow
 
@@ -32,8 +33,13 @@ BATCH = 500
 T = SlaRecord.__table__
 
 
-def _claim(mark: str, threshold: str, now: datetime, *, evidence: bool) -> list:
-    """Set `mark` = now on up to BATCH open records whose `threshold` <= now; return the rows won."""
+SPECIAL = (EVIDENCE_WINDOW, MERCHANT_RESPONSE)  # swept by their own batches below
+
+
+def _claim(mark: str, threshold: str, now: datetime, *, metric: str | None) -> list:
+    """Set `mark` = now on up to BATCH open records whose `threshold` <= now; return the rows won.
+
+    `metric` None: the desk metrics; else only records of that metric."""
     pending = (
         select(T.c.id)
         .where(
@@ -41,7 +47,7 @@ def _claim(mark: str, threshold: str, now: datetime, *, evidence: bool) -> list:
             T.c[mark].is_(None),
             T.c.met_at.is_(None),
             T.c.stopped_at.is_(None),
-            (T.c.metric == EVIDENCE_WINDOW) if evidence else (T.c.metric != EVIDENCE_WINDOW),
+            (T.c.metric == metric) if metric else T.c.metric.not_in(SPECIAL),
         )
         .order_by(T.c[threshold])
         .limit(BATCH)
@@ -78,7 +84,7 @@ def _send(user: User, kind: str, ticket: Ticket, cause: str, **params) -> None:
 
 
 def _warn_batch(now: datetime) -> int:
-    rows = _claim("warned_at", "warn_at", now, evidence=False)
+    rows = _claim("warned_at", "warn_at", now, metric=None)
     tickets = _tickets(r.ticket_id for r in rows)
     users = _users(t.assignee_id for t in tickets.values())
     managers = _managers() if any(t.assignee_id is None for t in tickets.values()) else []
@@ -92,7 +98,7 @@ def _warn_batch(now: datetime) -> int:
 
 
 def _breach_batch(now: datetime) -> int:
-    rows = _claim("breached_at", "due_at", now, evidence=False)
+    rows = _claim("breached_at", "due_at", now, metric=None)
     if rows:
         db.session.execute(
             update(Ticket.__table__)
@@ -114,7 +120,7 @@ def _breach_batch(now: datetime) -> int:
 
 
 def _remind_batch(now: datetime) -> int:
-    rows = _claim("warned_at", "warn_at", now, evidence=True)
+    rows = _claim("warned_at", "warn_at", now, metric=EVIDENCE_WINDOW)
     tickets = _tickets(r.ticket_id for r in rows)
     users = _users(t.customer_id for t in tickets.values())
     with db.session.no_autoflush:
@@ -175,8 +181,15 @@ def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
 def sweep_sla(now: datetime | None = None) -> dict[str, int]:
     """Mark warnings and breaches once, remind customers, expire evidence windows."""
     now = now or utcnow()
-    counts = {"warned": 0, "breached": 0, "reminded": 0, "expired": 0}
-    for key, batch in (("warned", _warn_batch), ("breached", _breach_batch), ("reminded", _remind_batch)):
+    from app.merchants import sweep as merchant_sweep
+
+    counts = {"warned": 0, "breached": 0, "reminded": 0, "expired": 0, "merchant_warned": 0, "merchant_timeouts": 0}
+    for key, batch in (
+        ("warned", _warn_batch),
+        ("breached", _breach_batch),
+        ("reminded", _remind_batch),
+        ("merchant_warned", merchant_sweep.warn_batch),
+    ):
         while True:
             n = batch(now)
             counts[key] += n
@@ -185,6 +198,7 @@ def sweep_sla(now: datetime | None = None) -> dict[str, int]:
     skipped: set[int] = set()
     while (done := _expire_one(now, skipped)) is not None:
         counts["expired"] += int(done)
+    counts["merchant_timeouts"] = merchant_sweep.fire_timeouts(now)
     if any(counts.values()):
         log.info("sla sweep: %s", counts)
     return counts

@@ -101,14 +101,15 @@ def fire_event(ref: str):
         amount_cents=data["amount_cents"],
         items=data["items"],
         version=data["version"],
+        payload=schemas.event_payload(data),
     )
     return ticket_json(ticket, user)
 
 
 @bp.get("/tickets")
-@token_required("queue")
+@token_required("ticket_list")
 def list_tickets():
-    """The staff queue, keyset-paginated.
+    """The staff queue, keyset-paginated (a merchant: its own merchant's tickets only).
     ---
     get:
       tags: [tickets]

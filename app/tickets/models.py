@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.extensions import Model, db
+from app.merchants.models import Merchant
 from app.types import UTCDateTime, trgm_index, utcnow
 
 PRODUCT_TYPES = ("game_card", "recharge", "card_key", "membership", "item", "other")
@@ -30,15 +31,6 @@ KINDS = (
 event.listen(
     db.metadata, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
 )
-
-
-class Merchant(Model):
-    __tablename__ = "merchants"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Order(Model):
@@ -97,6 +89,8 @@ class Ticket(Model):
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evidence_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The merchant's answer deadline (business time), set on entering `merchant` (sla/clock.py).
+    merchant_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Fast track (workflow/policies.py) and rejection facts shown to the customer.
     fast_track_rule: Mapped[str | None] = mapped_column(String(40))
     fast_track_facts: Mapped[dict | None] = mapped_column(JSON)

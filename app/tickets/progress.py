@@ -22,6 +22,7 @@ from app.tickets.labels import CHANNEL_LABELS
 # The main line as the customer sees it: 提交 → 补充材料 → 审核 → 财务处理 → 已到账
 STEPS: tuple[tuple[str, object], ...] = (
     ("submitted", _l("Filed")),
+    ("merchant", _l("Merchant responding")),  # shown only when the ticket went to its merchant
     ("evidence", _l("More material")),
     ("review", _l("Review")),
     ("finance", _l("Payout")),
@@ -58,6 +59,7 @@ ROLE_LABELS = {
     "manager": _l("manager"),
     "admin": _l("admin"),
     "platform": _l("platform"),
+    "merchant": _l("merchant"),
     "system": _l("system"),
 }
 
@@ -96,6 +98,7 @@ class Progress:
     fast_track_text: str | None = None  # the rule's explanation, as the viewer may see it
     no_fast_track_text: str | None = None  # why no instant refund, in plain words
     money: MoneyStatus | None = None  # approved amount, payout reference, expected arrival
+    merchant_text: str | None = None  # what the merchant did, in plain words (app/merchants)
 
 
 def item_text(code: str) -> str:
@@ -125,6 +128,8 @@ def _steps(state: str, events, entered: dict[str, datetime]) -> list[Step]:
         reached, current = STEP_INDEX.get(left_from, 0), None
     steps = []
     for i, (key, label) in enumerate(STEPS):
+        if key == "merchant" and key not in entered and state != key:
+            continue
         if current is not None and i == current:
             status = "current"
         elif i <= reached:
@@ -143,6 +148,10 @@ def _now_text(ticket) -> str:
     channel = str(CHANNEL_LABELS.get(ticket.order.payment_channel, ticket.order.payment_channel))
     texts = {
         "submitted": _("We have your request. A support agent will look at it shortly."),
+        "merchant": _(
+            "The merchant has been asked to answer your complaint: refund you, deliver again, or explain. "
+            "If it does not answer in time, your claim is granted."
+        ),
         "evidence": _(
             "Support needs more material from you before the review can go on. The clock is paused until you answer."
         ),
@@ -162,6 +171,23 @@ def _now_text(ticket) -> str:
         ),
     }
     return texts.get(ticket.state, "")
+
+
+def _merchant_text(events) -> str | None:
+    """The merchant's last answer (or its silence) in plain words; never its notes or reasons."""
+    texts = {
+        "merchant_refund": lambda: _("The merchant accepted your complaint and refunds you."),
+        "merchant_reissue": lambda: _(
+            "The merchant delivered again (the new delivery is with your request). "
+            "Tell support whether it works; support then decides."
+        ),
+        "merchant_dispute": lambda: _("The merchant disputes your complaint. Support reviews both sides and decides."),
+        "merchant_timeout": lambda: _("The merchant did not answer in time, so your claim was granted."),
+    }
+    for e in reversed(events):
+        if e.event in texts:
+            return texts[e.event]()
+    return None
 
 
 def _needs(ticket, events) -> tuple[list[str], str | None]:
@@ -249,6 +275,7 @@ def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.
     p.money = money_status(ticket, events, now)
     if p.money is not None:
         _money_words(p, p.money)
+    p.merchant_text = _merchant_text(events)
     decided = visibility.fast_track(ticket, viewer)
     if decided is not None:
         p.fast_track_text = decided.explanation or _(

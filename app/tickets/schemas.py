@@ -81,6 +81,20 @@ class EventRequestSchema(ApiSchema):
         validate=validate.Length(0, 20),
     )
     version = fields.Integer(strict=True, allow_none=True, load_default=None)
+    # Merchant answers (app/merchants): the note a dispute or reissue carries (e.g. the new card
+    # key); approve: the refund is charged to the merchant's deposit when paid.
+    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(0, 5000))
+    merchant_liable = fields.Boolean(load_default=False)
+
+
+def event_payload(data: dict) -> dict:
+    """The parts of an event request that travel on the event's payload."""
+    payload: dict = {}
+    if data.get("note"):
+        payload["note"] = data["note"]
+    if data.get("merchant_liable"):
+        payload["merchant_liable"] = True
+    return payload
 
 
 class TicketListArgsSchema(ApiSchema):

@@ -141,9 +141,13 @@ def get_ticket(ref: str, user: User) -> Ticket:
 
 
 def can_see(user: User, ticket: Ticket) -> bool:
-    """Staff and the platform see every ticket; customers their own."""
+    """Staff and the platform see every ticket; customers their own; merchants their merchant's."""
     if can(user, "see_any_ticket"):
         return True
+    if can(user, "merchant_tickets"):
+        from app.merchants.access import merchant_sees
+
+        return merchant_sees(user, ticket)
     return can(user, "own_tickets") and ticket.customer_id == user.id
 
 
@@ -184,13 +188,17 @@ def list_tickets(
     """A page of the staff queue by urgency: breached first (most overdue first), then the nearest
     deadline, then tickets without a running clock oldest first. Keyset-paginated on
     (sla_due_at NULLS LAST, created_at, id) — the index ix_tickets_sla_queue. One query per part:
-    order and merchant (and with `with_people` the customer and assignee) joined in."""
-    if not can(user, "queue"):
+    order and merchant (and with `with_people` the customer and assignee) joined in.
+    A merchant user gets the same list scoped to its own merchant's orders."""
+    merchant_scope = can(user, "merchant_tickets") and user.merchant_id is not None
+    if not (can(user, "queue") or merchant_scope):
         raise Forbidden(str(_l("Staff only.")))
     limit = min(limit or current_app.config["PAGE_SIZE"], 200)
     q = select(Ticket).options(joinedload(Ticket.order, innerjoin=True).joinedload(Order.merchant, innerjoin=True))
     if with_people:
         q = q.options(joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee))
+    if merchant_scope:
+        q = q.where(Ticket.order_id.in_(select(Order.id).where(Order.merchant_id == user.merchant_id)))
     if state:
         q = q.where(Ticket.state == state)
     if kind:

@@ -72,6 +72,8 @@ def _form_error(form, exc: DomainError, shown: tuple[str, ...] | None = None) ->
 def home():
     if can(current_user, "own_tickets"):
         return my_orders()
+    if can(current_user, "merchant_tickets"):
+        return redirect(url_for("merchants.desk"))
     counts = queries.count_by_state() if can(current_user, "staff") else {}
     return render_template("tickets/home.html", counts=counts)
 

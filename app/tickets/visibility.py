@@ -11,8 +11,11 @@ Viewers (`viewer_of(user)`):
   (`CUSTOMER_REASONS`: a rejection's reason, what a resolution did, what evidence is asked for,
   why the ticket closed) and whatever the customer wrote; no internal notes; no staff files nor
   their audit entries; an automatic decision in plain words (`policies.explain`), without the raw
-  facts. Any other role (merchants, later) sees what the public link sees until it is given its
-  own rule here.
+  facts.
+- ``merchant`` (a merchant user, on its own merchant's tickets only — app/merchants/access.py):
+  what the customer sees (public messages, customer-side files; images only as metadata-stripped
+  copies), plus the reasons the merchant side wrote itself; never internal notes, staff files or
+  staff-only reasons. Any other role sees what the public link sees.
 
 Everything new is hidden from customers by default: an event's reason reaches them only when the
 event is listed in `CUSTOMER_REASONS`.
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from app.tickets.models import Message, Ticket
     from app.workflow.models import TicketEvent
 
-Viewer = Literal["staff", "platform", "customer", "public"]
+Viewer = Literal["staff", "platform", "customer", "merchant", "public"]
 
 # Events whose reason is written for the customer (the design: "reject: reason required, shown to
 # the customer"; resolve says what was done; request_evidence what is needed; expire why it closed).
@@ -49,6 +52,8 @@ def viewer_of(user: User | None) -> Viewer:
         return "platform"
     if can(user, "own_tickets"):
         return "customer"
+    if can(user, "merchant_tickets"):
+        return "merchant"
     return "public"
 
 
@@ -63,7 +68,12 @@ def sees_fast_track_facts(viewer: Viewer) -> bool:
 
 def reason_visible(viewer: Viewer, event: str, actor_role: str | None) -> bool:
     """May `viewer` read the reason written with `event` by someone acting as `actor_role`?"""
-    return sees_internal(viewer) or event in CUSTOMER_REASONS or actor_role == "customer"
+    return (
+        sees_internal(viewer)
+        or event in CUSTOMER_REASONS
+        or actor_role == "customer"
+        or (viewer == "merchant" and actor_role == "merchant")
+    )
 
 
 def entry_visible(viewer: Viewer, event: TicketEvent) -> bool:

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 STATE_LABELS = {
     "new": _l("New"),
     "submitted": _l("Submitted"),
+    "merchant": _l("Merchant responding"),
     "evidence": _l("Waiting for your evidence"),
     "review": _l("Under review"),
     "finance": _l("Refund being paid"),
@@ -30,6 +31,11 @@ EVENT_LABELS = {
     "reopen": _l("Reopen"),
     "expire": _l("Close (evidence window expired)"),
     "fast_track": _l("Fast track"),
+    "ask_merchant": _l("Ask the merchant"),
+    "merchant_refund": _l("Merchant refunds"),
+    "merchant_reissue": _l("Merchant delivers again"),
+    "merchant_dispute": _l("Merchant disputes"),
+    "merchant_timeout": _l("Merchant did not answer in time"),
 }
 
 

@@ -50,6 +50,7 @@ from app.errors import Forbidden, Invalid
 from app.evidence.items import create_request_items, require_items_provided
 from app.extensions import db
 from app.i18n import money
+from app.merchants import workflow as merchants
 from app.payouts.checks import check_pay, check_return_to_review
 from app.sla import clock
 from app.tickets.models import Order, Ticket
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 STATES = (
     "new",
     "submitted",
+    "merchant",
     "evidence",
     "review",
     "finance",
@@ -71,9 +73,10 @@ STATES = (
     "closed",
 )
 TERMINAL = frozenset({"paid", "rejected", "resolved", "withdrawn", "closed"})
-OPEN_STATES = frozenset({"submitted", "evidence", "review", "finance"})
+OPEN_STATES = frozenset({"submitted", "merchant", "evidence", "review", "finance"})
 
 AGENTS = frozenset({"agent", "manager"})
+MERCHANT = frozenset({"merchant"})
 
 
 @dataclass
@@ -255,7 +258,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("review",),
         "finance",
         AGENTS,
-        checks=(approval_within_balance, approval_within_limit),
+        checks=(approval_within_balance, approval_within_limit, merchants.hold_if_merchant_liable),
         effects=(set_approved_amount,),
         meets_sla=True,
     ),
@@ -284,11 +287,19 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("finance",),
         "review",
         {"finance"},
-        checks=(require_reason, check_return_to_review),
+        checks=(require_reason, check_return_to_review, merchants.reverse_pending_charge),
         effects=(clear_approved_amount,),
     ),
     # Exactly once: the payout job closing its own payout (system), or a manual payout (finance).
-    T("pay", ("finance",), "paid", {"finance", "system"}, checks=(check_pay,), meets_sla=True),
+    # … and a refund the merchant is liable for is charged to its deposit in the same transaction.
+    T(
+        "pay",
+        ("finance",),
+        "paid",
+        {"finance", "system"},
+        checks=(check_pay, merchants.deduct_merchant_charge),
+        meets_sla=True,
+    ),
     T(
         "withdraw",
         ("submitted", "evidence", "review"),
@@ -320,6 +331,59 @@ TRANSITIONS: tuple[Transition, ...] = (
         checks=(check_fast_track,),
         effects=(set_approved_amount,),
         meets_sla=True,
+    ),
+    # --- merchants in the loop (app/merchants/workflow.py) ---
+    # Merchant-liable kinds go here on submit (when no fast-track rule fired), or an agent sends one;
+    # the deadline `merchant_due_at` (48 business hours) starts the merchant_response clock.
+    T(
+        "ask_merchant",
+        ("submitted", "review"),
+        "merchant",
+        AGENTS | {"system"},
+        guards=(merchants.merchant_open,),
+        checks=(merchants.record_merchant,),
+        meets_sla=True,
+    ),
+    # The merchant accepts: 0 < amount ≤ refundable balance; charged to its deposit when paid.
+    T(
+        "merchant_refund",
+        ("merchant",),
+        "finance",
+        MERCHANT,
+        guards=(merchants.own_merchant, merchants.merchant_in_time),
+        checks=(merchants.refund_within_balance,),
+        effects=(set_approved_amount,),
+        meets_sla=True,
+    ),
+    # The new delivery (e.g. a replacement card key) is on record as evidence or a note; the agent decides.
+    T(
+        "merchant_reissue",
+        ("merchant",),
+        "review",
+        MERCHANT,
+        guards=(merchants.own_merchant, merchants.merchant_in_time),
+        checks=(merchants.require_delivery,),
+        meets_sla=True,
+    ),
+    # A reason and at least one evidence file or note.
+    T(
+        "merchant_dispute",
+        ("merchant",),
+        "review",
+        MERCHANT,
+        guards=(merchants.own_merchant, merchants.merchant_in_time),
+        checks=(require_reason, merchants.require_dispute_material),
+        meets_sla=True,
+    ),
+    # Silence (the SLA sweep, past merchant_due_at): the requested amount is granted, charged to the merchant.
+    T(
+        "merchant_timeout",
+        ("merchant",),
+        "finance",
+        {"system"},
+        guards=(merchants.merchant_overdue,),
+        checks=(merchants.timeout_grants_claim,),
+        effects=(set_approved_amount,),
     ),
 )
 

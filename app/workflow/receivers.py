@@ -19,14 +19,18 @@ log = logging.getLogger(__name__)
 def fast_track_on_submit(sender: Any, *, ticket_id: int, event: str, **_: Any) -> None:
     """After `submit`: the first fast-track rule that fires decides, as the system actor —
     `fast_track` (submitted → finance) with the refund, or `start_review` with a note or a
-    proposed amount (rules in app/workflow/policies.py; off with FAST_TRACK_ENABLED=0)."""
-    if event != "submit" or not current_app.config.get("FAST_TRACK_ENABLED", True):
+    proposed amount (rules in app/workflow/policies.py; off with FAST_TRACK_ENABLED=0).
+    When no rule fires, a merchant-liable kind goes to its merchant (app/merchants/workflow.py)."""
+    if event != "submit":
         return
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.state != "submitted":
         return
-    decision = decide(ticket)
+    decision = decide(ticket) if current_app.config.get("FAST_TRACK_ENABLED", True) else None
     if decision is None:
+        from app.merchants.workflow import route_on_submit
+
+        route_on_submit(ticket)
         return
     payload: dict[str, Any] = {"rule": decision.rule, "facts": decision.facts}
     try:

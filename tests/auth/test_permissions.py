@@ -19,9 +19,9 @@ from tests.tickets.test_views import login, text
 # Written out from the product, not from the table: the header each role should see.
 EXPECTED_NAV = {
     "customer": ["/orders", "/tickets", "/notifications/"],
-    "agent": ["/queue", "/notifications/"],
-    "finance": ["/queue", "/finance/", "/notifications/"],
-    "manager": ["/queue", "/finance/", "/dashboard/", "/analytics/", "/sla/calendar", "/notifications/"],
+    "agent": ["/queue", "/merchants", "/notifications/"],
+    "finance": ["/queue", "/finance/", "/merchants", "/notifications/"],
+    "manager": ["/queue", "/finance/", "/dashboard/", "/analytics/", "/sla/calendar", "/merchants", "/notifications/"],
     "admin": [
         "/queue",
         "/analytics/",
@@ -29,9 +29,11 @@ EXPECTED_NAV = {
         "/admin/tokens",
         "/admin/audit",
         "/sla/calendar",
+        "/merchants",
         "/notifications/",
     ],
     "platform": [],
+    "merchant": ["/merchant", "/notifications/"],
 }
 
 # Each guarded HTML page or form, with the permission it needs. {ref}: a ticket in the finance state.
@@ -69,7 +71,7 @@ HTML = [
 API = [
     ("create_order", "post", "/api/v1/orders"),
     ("file_ticket", "post", "/api/v1/tickets"),
-    ("queue", "get", "/api/v1/tickets"),
+    ("ticket_list", "get", "/api/v1/tickets"),
     ("pay", "post", "/api/v1/tickets/{ref}/payout"),
     ("finance_desk", "get", "/api/v1/tickets/{ref}/payout"),
 ]

@@ -1,0 +1,139 @@
+"""The merchant desk (HTML): answers within the deadline, upload, messages; staff pages; reports."""
+
+from __future__ import annotations
+
+import io
+
+from app.extensions import db
+from app.merchants.models import MerchantAction
+from app.payouts.services import request_payout
+from app.workflow.service import apply_event
+from tests.factories import staff
+from tests.helpers import csrf_token
+from tests.merchants.helpers import charge, file_complaint, merchant, setup_merchant
+
+
+def test_merchant_answers_on_the_desk_in_each_of_the_three_ways(app, client, auth):
+    user = setup_merchant()
+    refund, reissue, dispute = file_complaint(), file_complaint(), file_complaint()
+    auth.login(user)
+    desk = client.get("/merchant?lang=en").get_data(as_text=True)
+    assert all(t.ref in desk for t in (refund, reissue, dispute)) and "Answer by" in desk
+
+    page = client.get(f"/merchant/tickets/{refund.ref}")
+    resp = client.post(
+        f"/merchant/tickets/{refund.ref}/answer",
+        data={"event": "merchant_refund", "amount": "60.00", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302
+    db.session.refresh(refund)
+    assert refund.state == "finance" and refund.approved_amount_cents == 6_000
+
+    page = client.get(f"/merchant/tickets/{reissue.ref}")
+    resp = client.post(
+        f"/tickets/{reissue.ref}/evidence",
+        data={
+            "file": (io.BytesIO(b"Replacement key: QQ7D-88LM-KX2P\n"), "key.txt"),
+            "note": "replacement key",
+            "next": f"/merchant/tickets/{reissue.ref}",
+            "csrf_token": csrf_token(page),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 303
+    page = client.get(f"/merchant/tickets/{reissue.ref}")
+    assert "key.txt" in page.get_data(as_text=True)
+    resp = client.post(
+        f"/merchant/tickets/{reissue.ref}/answer",
+        data={"event": "merchant_reissue", "reason": "sent a new key", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302
+    db.session.refresh(reissue)
+    assert reissue.state == "review"
+
+    page = client.get(f"/merchant/tickets/{dispute.ref}")
+    resp = client.post(
+        f"/merchant/tickets/{dispute.ref}/answer",
+        data={"event": "merchant_dispute", "reason": "the buyer redeemed it", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 422  # no evidence, no note: shown again, nothing saved
+    db.session.refresh(dispute)
+    assert dispute.state == "merchant"
+    resp = client.post(
+        f"/merchant/tickets/{dispute.ref}/answer",
+        data={
+            "event": "merchant_dispute",
+            "reason": "the buyer redeemed it",
+            "note": "redeemed 10:02 from the buyer's account",
+            "csrf_token": csrf_token(page),
+        },
+    )
+    assert resp.status_code == 302
+    db.session.refresh(dispute)
+    assert dispute.state == "review"
+
+    page = client.get(f"/merchant/tickets/{dispute.ref}")
+    resp = client.post(
+        f"/merchant/tickets/{dispute.ref}/messages",
+        data={"body": "Please check your account history.", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302
+    assert dispute.messages[-1].internal is False
+
+
+def test_customer_tracker_shows_the_merchant_step_in_plain_words(app, client, auth):
+    user = setup_merchant()
+    ticket = file_complaint()
+    auth.login(ticket.customer)
+    page = client.get(f"/tickets/{ticket.ref}?lang=en").get_data(as_text=True)
+    assert "Merchant responding" in page and "The merchant must answer by" in page
+    apply_event(ticket, "merchant_dispute", user, reason="internal merchant reasoning", payload={"note": "secret"})
+    page = client.get(f"/tickets/{ticket.ref}?lang=en").get_data(as_text=True)
+    assert "The merchant disputes your complaint" in page
+    assert "internal merchant reasoning" not in page and "secret" not in page
+    zh = client.get(f"/tickets/{ticket.ref}?lang=zh").get_data(as_text=True)
+    assert "商家处理中" in zh
+
+
+def test_staff_see_scores_suspend_with_a_reason_and_top_up(app, client, auth):
+    setup_merchant()
+    ticket = file_complaint()
+    manager = staff("manager")
+    auth.login(manager)
+    page = client.get(f"/tickets/{ticket.ref}?lang=en").get_data(as_text=True)
+    assert "Score" in page and "/100" in page
+    listing = client.get("/merchants?lang=en").get_data(as_text=True)
+    assert "M1" in listing
+    page = client.get("/merchants/M1")
+    resp = client.post(
+        "/merchants/M1/standing", data={"action": "suspend", "reason": "", "csrf_token": csrf_token(page)}
+    )
+    assert merchant().suspended_at is None
+    resp = client.post(
+        "/merchants/M1/standing",
+        data={"action": "suspend", "reason": "ignores complaints", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302 and merchant().suspended_reason == "ignores complaints"
+    assert db.session.query(MerchantAction).filter_by(action="suspend").one().actor_id == manager.id
+    assert file_complaint().state == "review"  # the platform handles its complaints now
+    auth.logout()
+    finance = staff("finance")
+    auth.login(finance)
+    page = client.get("/merchants/M1")
+    client.post("/merchants/M1/deposits", data={"amount": "100.00", "csrf_token": csrf_token(page)})
+    assert merchant().deposit_cents == 510_000
+
+
+def test_finance_report_of_deductions_per_merchant_and_day_as_csv(app, client, auth):
+    user = setup_merchant()
+    for amount in (3_000, 4_500):
+        ticket = file_complaint()
+        apply_event(ticket, "merchant_refund", user, amount_cents=amount)
+        request_payout(ticket.id, staff("finance"))
+    assert charge(ticket).status == "charged"
+    auth.login(staff("finance"))
+    resp = client.get("/merchants/reports/deductions?format=csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    lines = resp.get_data(as_text=True).strip().splitlines()
+    assert lines[0] == "day,merchant_code,merchant_name,deductions,amount_cents"
+    assert lines[1].endswith(",M1,M1,2,7500")
