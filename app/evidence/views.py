@@ -67,7 +67,7 @@ def download(evidence_id: int):
     user = request_user()
     ev = services.get_evidence(evidence_id, user)
     if can(user, "merchant_tickets") and ev.kind == "image":
-        if not ev.safe_key:
+        if not ev.safe_key or not ev.safe_mime:
             abort(404)
         return _send(ev.safe_key, ev.safe_mime, ev.filename)
     return _send(ev.storage_key, ev.mime, ev.filename)

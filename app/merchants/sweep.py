@@ -97,12 +97,14 @@ def _timeout_one(now: datetime, skipped: set[int]) -> bool | None:
         db.session.rollback()
         skipped.add(rec.id)
         return False
-    rec = db.session.get(SlaRecord, rec.id, populate_existing=True)
-    ticket = db.session.get(Ticket, rec.ticket_id, populate_existing=True)
-    if rec.met_at is not None or rec.stopped_at is not None:  # answered meanwhile
+    rec_id = rec.id
+    fresh = db.session.get(SlaRecord, rec_id, populate_existing=True)
+    if fresh is None or fresh.met_at is not None or fresh.stopped_at is not None:  # answered meanwhile
         db.session.rollback()
-        skipped.add(rec.id)
+        skipped.add(rec_id)
         return False
+    rec = fresh
+    ticket = db.session.get(Ticket, rec.ticket_id, populate_existing=True)
     if ticket is None or ticket.state != "merchant":  # should not happen; settle the record
         rec.stopped_at = rec.breached_at = now
         db.session.commit()

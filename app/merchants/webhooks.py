@@ -41,7 +41,7 @@ from sqlalchemy import select, update
 from app.auth.models import User
 from app.auth.permissions import can
 from app.errors import Forbidden, Invalid, NotFound
-from app.extensions import db
+from app.extensions import db, rowcount
 from app.merchants.models import Webhook, WebhookDelivery, WebhookHost
 from app.types import utcnow
 
@@ -81,7 +81,7 @@ def check_target(url: str) -> str:
     except (OSError, UnicodeError, ValueError):  # not (yet) resolvable: checked again before each send
         return parts.geturl()
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
+        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not addr.is_global or addr.is_multicast:
             raise Forbidden(str(_l("Webhook targets in private or reserved networks need an admin's approval.")))
     return parts.geturl()
@@ -128,7 +128,7 @@ def _next_seq() -> int:
 
 
 def _record(hooks: list[Webhook], event: str, ticket_id: int | None, ref: str | None, state: str | None) -> list:
-    created = []
+    created: list[tuple[int, int | None]] = []
     at = utcnow().isoformat()
     for hook in hooks:
         delivery_id = str(uuid.uuid4())
@@ -209,12 +209,14 @@ def _post(url: str, body: str, signature: str, timeout: float) -> int:
 
 
 def _claim(delivery_id: str, now: datetime) -> bool:
-    won = db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status.in_(("pending", "failed")))
-        .values(status="sending", attempts=WebhookDelivery.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    won = rowcount(
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status.in_(("pending", "failed")))
+            .values(status="sending", attempts=WebhookDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return won == 1
 
@@ -224,7 +226,10 @@ def send_one(delivery: WebhookDelivery, hook: Webhook) -> bool:
     now = utcnow()
     if not _claim(delivery.id, now):
         return False
-    delivery = db.session.get(WebhookDelivery, delivery.id, populate_existing=True)
+    claimed = db.session.get(WebhookDelivery, delivery.id, populate_existing=True)
+    if claimed is None:  # deleted meanwhile: nothing to send
+        return False
+    delivery = claimed
     status, error = None, None
     try:
         check_target(hook.url)
@@ -286,12 +291,12 @@ def replay(user: User, delivery_id: str) -> WebhookDelivery:
     """Send a delivery again, with the same id (the owner, or an admin)."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     hook = db.session.get(Webhook, delivery.webhook_id) if delivery is not None else None
-    if hook is None or not (hook.owner_id == user.id or can(user, "webhook_hosts")):
+    if delivery is None or hook is None or not (hook.owner_id == user.id or can(user, "webhook_hosts")):
         raise NotFound(str(_l("No such delivery.")))
     delivery.status, delivery.next_attempt_at = "pending", None
     db.session.commit()
     send_one(delivery, hook)
-    return db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
+    return db.session.get(WebhookDelivery, delivery_id, populate_existing=True) or delivery
 
 
 def deliveries_of(user: User, webhook_id: int) -> list[WebhookDelivery]:

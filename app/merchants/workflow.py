@@ -82,6 +82,8 @@ def merchant_overdue(ticket: Ticket, user, now: datetime) -> bool:
 def _balance(ctx: EventContext) -> int:
     # Lock the order so two refunds on different tickets of one order cannot overdraw it.
     order = db.session.get(Order, ctx.ticket.order_id, with_for_update=True, populate_existing=True)
+    if order is None:  # a ticket's order is never deleted (foreign key); nothing to refund if it were
+        return 0
     return refundable_balance(order, exclude_ticket_id=ctx.ticket.id)
 
 
