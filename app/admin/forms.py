@@ -32,6 +32,10 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 def role_choices() -> list[SelectChoice]:
     return [SelectChoice(r, role_label(r)) for r in ROLES]
 
@@ -44,6 +48,9 @@ class UserForm(InputForm):
     name = StringField(_l("Name (optional)"), validators=[Length(max=100)])
     role = SelectField(_l("Role"), choices=role_choices, default="agent")
     locale = SelectField(_l("Language"), choices=LANGUAGES, default="zh_Hans_CN")
+    merchant = StringField(
+        _l("Merchant code (merchant accounts only)"), validators=[Optional(), Length(max=40)], filters=[_strip]
+    )
     submit = SubmitField(_l("Create account"))
 
 

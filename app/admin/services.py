@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.admin.models import AdminAction
 from app.auth.models import ApiToken, User
-from app.auth.permissions import ROLES, can, roles_with
+from app.auth.permissions import ROLES, can, role_can, roles_with
 from app.auth.services import new_token, new_user
 from app.errors import Forbidden, Invalid, NotAllowed, NotFound
 from app.extensions import db
@@ -100,12 +100,18 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def create_account(actor: User, email: str, name: str, role: str, locale: str) -> tuple[User, str]:
-    """A new account with a temporary password (returned once, for the admin to hand over)."""
+def create_account(
+    actor: User, email: str, name: str, role: str, locale: str, merchant_code: str | None = None
+) -> tuple[User, str]:
+    """A new account with a temporary password (returned once, for the admin to hand over). A
+    merchant account is bound to its merchant (`merchant_code`) from the start."""
     _require(actor, "admin_users")
     password = temporary_password()
-    user = new_user(email, password, role=role, name=(name or "").strip()[:100], locale=locale)
-    record(actor, "user_created", "user", user.id, user.email, role=role)
+    user = new_user(
+        email, password, role=role, name=(name or "").strip()[:100], locale=locale, merchant_code=merchant_code
+    )
+    details = {"role": role, **({"merchant": merchant_code} if merchant_code else {})}
+    record(actor, "user_created", "user", user.id, user.email, **details)
     db.session.commit()
     return user, password
 
@@ -137,6 +143,12 @@ def change_role(actor: User, user_id: int, role: str) -> User:
     if user.role == role:
         return user
     _not_self(actor, user)
+    if role_can(role, "merchant_tickets") or user.merchant_id is not None:
+        # a merchant account answers for one merchant from its creation; staff never hold one
+        raise NotAllowed(
+            str(_l("Merchant accounts are created with their merchant; their role cannot be changed.")),
+            fields={"role": ["merchant accounts are not converted"]},
+        )
     old, user.role = user.role, role
     record(actor, "role_changed", "user", user.id, user.email, old=old, new=role)
     db.session.commit()

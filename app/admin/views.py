@@ -65,7 +65,12 @@ def users():
     if form.validate_on_submit():
         try:
             user, password = services.create_account(
-                current_user, form.email.data, form.name.data, form.role.data, form.locale.data
+                current_user,
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                form.locale.data,
+                merchant_code=form.merchant.data or None,
             )
         except DomainError as exc:
             db.session.rollback()

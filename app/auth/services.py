@@ -73,7 +73,7 @@ def new_user(
     bound = role_can(role, "merchant_tickets")  # a merchant account answers for one merchant
     if bound != bool((merchant_code or "").strip()):
         raise Invalid(
-            str(_l("A merchant account needs --merchant CODE, and only a merchant account takes one.")),
+            str(_l("A merchant account needs its merchant's code, and only a merchant account takes one.")),
             fields={"merchant": ["required for role merchant only"]},
         )
     if "@" not in email:

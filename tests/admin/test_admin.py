@@ -210,3 +210,25 @@ def test_the_audit_log_filters_by_who_what_and_local_day_and_pages(client, app, 
     assert day.count("<time ") == 1 and "2026-12-01 01:30" in day
     assert text(client.get("/admin/audit?start=2026-11-30&end=2026-11-30")).count("<time ") == 0
     assert client.get("/admin/audit?start=2026-12-02&end=2026-12-01").status_code == 422
+
+
+def test_a_merchant_account_is_created_with_its_merchant_and_never_converted(client, app, admin):
+    from app.merchants.models import Merchant
+
+    resp = post(client, "/admin/users", {"email": "shop@example.com", "role": "merchant", "locale": "en"})
+    assert resp.status_code == 422 and "merchant's code" in text(resp).replace("&#39;", "'")
+    assert _db.session.scalar(select(User).where(User.email == "shop@example.com")) is None
+    resp = post(
+        client, "/admin/users", {"email": "shop@example.com", "role": "merchant", "locale": "en", "merchant": " M7 "}
+    )
+    assert resp.status_code == 201
+    user = _db.session.scalar(select(User).where(User.email == "shop@example.com"))
+    assert user.merchant_id == _db.session.scalar(select(Merchant.id).where(Merchant.code == "M7"))
+    assert actions(action="user_created")[0].detail == {"role": "merchant", "merchant": "M7"}
+    resp = post(client, "/admin/users", {"email": "a2@example.com", "role": "agent", "locale": "en", "merchant": "M7"})
+    assert resp.status_code == 422  # only a merchant account takes a merchant
+    agent = make_user("agent")
+    for target, role in ((agent, "merchant"), (user, "agent")):
+        resp = post(client, f"/admin/users/{target.id}/role", {"role": role}, page=f"/admin/users/{target.id}")
+        assert resp.status_code == 409
+    assert _db.session.get(User, agent.id).role == "agent" and _db.session.get(User, user.id).role == "merchant"

@@ -200,3 +200,32 @@ def test_agent_can_ask_the_merchant_from_review(app):
     apply_event(ticket, "ask_merchant", staff("agent"))
     assert ticket.state == "merchant" and ticket.merchant_due_at is not None
     assert "merchant_refund" in allowed_events(ticket, user)
+
+
+def test_the_merchant_and_the_customer_are_told_of_the_merchant_step_in_their_language(app):
+    from flask_babel import force_locale
+
+    from app.notifications.messages import render
+
+    user = setup_merchant()
+    user.locale = "en"
+    db.session.commit()
+    with at(cst(2026, 11, 23, 10, 0)):
+        ticket = file_complaint("invalid_card")
+    asked = notes("merchant_complaint")
+    assert [n.user_id for n in asked] == [user.id]
+    with force_locale("en"):
+        text = render("merchant_complaint", asked[0].params)
+    assert ticket.ref in text.title and "¥100.00" in text.body and "2026-11-30 13:00" in text.body
+    told = [n for n in notes("merchant_answer") if n.user_id == ticket.customer_id]
+    assert [n.params["event"] for n in told] == ["ask_merchant"]
+    with force_locale("zh_Hans_CN"):
+        zh = render("merchant_answer", told[0].params)
+    assert "已转交商家处理" in zh.title and "2026-11-30 13:00" in zh.body
+    with at(cst(2026, 11, 24, 10, 0)):  # before the deadline
+        apply_event(ticket, "merchant_dispute", user, reason="redeemed on 11-20", payload={"note": "log attached"})
+    told = [n for n in notes("merchant_answer") if n.user_id == ticket.customer_id]
+    assert [n.params["event"] for n in told] == ["ask_merchant", "merchant_dispute"]
+    with force_locale("en"):
+        en = render("merchant_answer", told[1].params)
+    assert "disputes your complaint" in en.body and "redeemed" not in en.body  # never the merchant's reason
