@@ -24,4 +24,11 @@ def register_template_helpers(app: Flask) -> None:
         charge_status_label=labels.charge_status_label,
         standing_action_label=labels.standing_action_label,
         merchant_panel=merchant_panel,
+        reissue_feedback_form=_reissue_feedback_form,
     )
+
+
+def _reissue_feedback_form():
+    from app.merchants.forms import ReissueFeedbackForm
+
+    return ReissueFeedbackForm(formdata=None)

@@ -18,7 +18,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.merchants import ledger, reports, services
 from app.merchants.collective import groups_for
-from app.merchants.forms import AnswerForm, MerchantMessageForm, StandingForm, TopUpForm
+from app.merchants.forms import AnswerForm, MerchantMessageForm, ReissueFeedbackForm, StandingForm, TopUpForm
 from app.merchants.score import score_of
 from app.merchants.workflow import ANSWERS
 from app.tickets import queries, visibility
@@ -117,6 +117,28 @@ def message(ref: str):
     else:
         flash(_("The message is empty."), "error")
     return redirect(url_for("merchants.ticket", ref=ticket.ref) + "#messages")
+
+
+@bp.post("/tickets/<ref>/reissue-feedback")
+@permission_required("own_tickets")
+def reissue_feedback(ref: str):
+    """The customer says whether the merchant's replacement works (then the agent decides)."""
+    from app.merchants.reissue import give_feedback
+
+    ticket = get_ticket(ref, current_user)
+    form = ReissueFeedbackForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "error")
+        return redirect(url_for("tickets.detail", ref=ticket.ref) + "#reissue", code=303)
+    try:
+        give_feedback(ticket, current_user, form.works.data == "yes", form.note.data or "")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("tickets.detail", ref=ticket.ref) + "#reissue", code=303)
+    flash(_("Thank you: support now decides with your answer."), "success")
+    return redirect(url_for("tickets.detail", ref=ticket.ref))
 
 
 @bp.get("/merchant/ledger")

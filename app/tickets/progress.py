@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.evidence.checklists import known_item
 from app.i18n import local_time, money
+from app.merchants import reissue
 from app.tickets import visibility
 from app.tickets.arrival import MoneyStatus, money_status
 from app.tickets.labels import CHANNEL_LABELS
@@ -50,6 +51,7 @@ AUDIT_LABELS = {
     "evidence_added": _l("Evidence added"),
     "evidence_answered": _l("Evidence item answered"),
     "urge": _l("Urged (催办)"),
+    "reissue_feedback": _l("Said whether the replacement works"),
 }
 
 ROLE_LABELS = {
@@ -99,6 +101,8 @@ class Progress:
     no_fast_track_text: str | None = None  # why no instant refund, in plain words
     money: MoneyStatus | None = None  # approved amount, payout reference, expected arrival
     merchant_text: str | None = None  # what the merchant did, in plain words (app/merchants)
+    reissue_note: str | None = None  # the merchant's new delivery (never on the public link)
+    reissue_feedback_open: bool = False  # the customer may say whether the replacement works
 
 
 def item_text(code: str) -> str:
@@ -276,6 +280,8 @@ def build(ticket, events, allowed: list[str], now: datetime, viewer: visibility.
     if p.money is not None:
         _money_words(p, p.money)
     p.merchant_text = _merchant_text(events)
+    p.reissue_note = reissue.reissue_note(events, viewer)
+    p.reissue_feedback_open = viewer == "customer" and reissue.feedback_open(ticket, events)
     decided = visibility.fast_track(ticket, viewer)
     if decided is not None:
         p.fast_track_text = decided.explanation or _(

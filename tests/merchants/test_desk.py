@@ -137,3 +137,58 @@ def test_finance_report_of_deductions_per_merchant_and_day_as_csv(app, client, a
     lines = resp.get_data(as_text=True).strip().splitlines()
     assert lines[0] == "day,merchant_code,merchant_name,deductions,amount_cents"
     assert lines[1].endswith(",M1,M1,2,7500")
+
+
+def test_the_customer_sees_the_new_delivery_and_says_whether_it_works(app, client, auth):
+    from sqlalchemy import select
+
+    from app.notifications.models import Notification
+    from app.tickets.models import Message
+    from app.workflow.models import TicketEvent
+    from tests.factories import make_user
+
+    user = setup_merchant()
+    ticket = file_complaint()
+    agent = staff("agent")
+    ticket.assignee_id = agent.id
+    db.session.commit()
+    apply_event(ticket, "merchant_reissue", user, reason="sent again", payload={"note": "NEW-KEY-7Q2M"})
+    public = client.get(f"/t/{ticket.tracker_token}?lang=en").get_data(as_text=True)
+    assert "The merchant delivered again" in public and "NEW-KEY-7Q2M" not in public  # a key is money
+    other = make_user("customer")
+    auth.login(other)
+    page = client.get("/tickets")
+    resp = client.post(f"/tickets/{ticket.ref}/reissue-feedback", data={"works": "no", "csrf_token": csrf_token(page)})
+    assert resp.status_code == 404  # someone else's ticket does not exist for them
+    auth.logout()
+    auth.login(ticket.customer)
+    page = client.get(f"/tickets/{ticket.ref}?lang=en")
+    html = page.get_data(as_text=True)
+    assert "NEW-KEY-7Q2M" in html and "Does the replacement work?" in html
+    resp = client.post(f"/tickets/{ticket.ref}/reissue-feedback", data={"csrf_token": csrf_token(page)})
+    assert resp.status_code == 303  # nothing chosen: back with the message, nothing recorded
+    assert db.session.scalar(select(TicketEvent).where(TicketEvent.event == "reissue_feedback")) is None
+    resp = client.post(
+        f"/tickets/{ticket.ref}/reissue-feedback",
+        data={"works": "no", "note": "says already redeemed", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302
+    entry = db.session.scalar(select(TicketEvent).where(TicketEvent.event == "reissue_feedback"))
+    assert entry.payload == {"works": False} and entry.actor_id == ticket.customer_id
+    said = db.session.scalar(
+        select(Message).where(Message.ticket_id == ticket.id, Message.author_id == ticket.customer_id)
+    )
+    assert "already redeemed" in said.body and not said.internal
+    told = db.session.scalars(select(Notification).where(Notification.user_id == agent.id).order_by(Notification.id))
+    assert [n.kind for n in told] == ["merchant_answered", "customer_reply"]  # the reissue, then the answer
+    html = client.get(f"/tickets/{ticket.ref}?lang=en").get_data(as_text=True)
+    assert "Does the replacement work?" not in html  # answered once per reissue
+    again = client.post(
+        f"/tickets/{ticket.ref}/reissue-feedback", data={"works": "yes", "csrf_token": csrf_token(page)}
+    )
+    assert again.status_code == 303
+    assert len(db.session.scalars(select(TicketEvent).where(TicketEvent.event == "reissue_feedback")).all()) == 1
+    auth.logout()
+    auth.login(agent)
+    staff_page = client.get(f"/tickets/{ticket.ref}?lang=en").get_data(as_text=True)
+    assert "already redeemed" in staff_page and "Said whether the replacement works" in staff_page
