@@ -183,7 +183,7 @@ def stream_uploads_to_staging(storage: Storage, max_bytes: int, *, csrf_first: b
         g.evidence_staging.append(f)
         return f
 
-    g.evidence_stream_factory = factory  # used by the parser below (werkzeug builds it on first access)
+    g.evidence_stream_factory = factory  # for _BigBufferParser (werkzeug builds it on first access)
     request.form_data_parser_class = _CsrfFirstParser if csrf_first else _BigBufferParser
 
 
