@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -26,6 +26,10 @@ KINDS = (
     "other",
 )
 
+# The open states of app/workflow/machine.py (OPEN_STATES; tests/tickets/test_one_open.py checks they agree):
+# at most one ticket per order and kind is in one of them, by a partial unique index (race-safe).
+OPEN_STATES_SQL = "state IN ('submitted', 'merchant', 'evidence', 'review', 'finance')"
+ONE_OPEN_INDEX = "uq_tickets_one_open_request"
 
 # The trigram indexes need the extension (migration 0006 creates it too; this is for create_all in tests).
 event.listen(
@@ -115,6 +119,14 @@ class Ticket(Model):
     __table_args__ = (
         Index("ix_tickets_state_created", "state", "created_at", "id"),
         Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        Index(
+            ONE_OPEN_INDEX,
+            "order_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(OPEN_STATES_SQL),
+            sqlite_where=text(OPEN_STATES_SQL),
+        ),
         trgm_index("ix_trgm_tickets_ref", "ref"),
         trgm_index("ix_trgm_tickets_description", "description"),
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
 from app.auth.permissions import can
-from app.errors import Conflict, Forbidden, Invalid, NotAllowed, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications import causes
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
@@ -24,7 +24,7 @@ from app.tickets.search import filter_by_text
 from app.types import utcnow
 from app.workflow.machine import OPEN_STATES
 from app.workflow.policies import refundable_balance
-from app.workflow.service import apply_event
+from app.workflow.service import apply_event, open_request_exists
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -97,10 +97,7 @@ def create_ticket(
         select(Ticket.ref).where(Ticket.order_id == order.id, Ticket.kind == kind, Ticket.state.in_(OPEN_STATES))
     )
     if open_ref is not None:  # one open request per order and kind: follow that one
-        raise NotAllowed(
-            str(_l("You already have an open request of this kind for this order: %(ref)s.", ref=open_ref)),
-            fields={"open_ticket": [open_ref]},
-        )
+        raise open_request_exists(open_ref)  # two racing submits: the unique index, same refusal
     balance = refundable_balance(order)
     amount = balance if requested_amount_cents is None else requested_amount_cents
     if amount < 0 or amount > balance:

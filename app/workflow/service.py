@@ -6,7 +6,10 @@ its row in app/workflow/machine.py; after the commit `ticket_transitioned` is se
 
 Errors: a stale `version`, or a concurrent writer detected at flush (StaleDataError, or two
 writers appending the same audit sequence number to one ticket's chain), is a `Conflict` ("someone
-else changed this ticket first"); any other integrity violation is an `IntegrityViolation`,
+else changed this ticket first"); a second open request of one kind on one order (the partial
+unique index `uq_tickets_one_open_request`: two submits racing, or an appeal/reopen while another
+request of that kind is open) is the same `NotAllowed` with the open ticket's ref that
+`create_ticket` gives; any other integrity violation is an `IntegrityViolation`,
 logged with the ticket ref — a data rule refused the change, reloading will not help.
 """
 
@@ -17,15 +20,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Conflict, Forbidden, IntegrityViolation, Invalid, NotAllowed
 from app.extensions import db
-from app.tickets.models import Ticket
+from app.tickets.models import ONE_OPEN_INDEX, Ticket
 from app.types import utcnow
 from app.workflow.events import record_event
-from app.workflow.machine import BY_TRIGGER, EVERY_TRANSITION, TRANSITIONS, EventContext, Transition
+from app.workflow.machine import BY_TRIGGER, EVERY_TRANSITION, OPEN_STATES, TRANSITIONS, EventContext, Transition
 from app.workflow.signals import send_transitioned
 
 if TYPE_CHECKING:
@@ -36,9 +40,27 @@ log = logging.getLogger(__name__)
 # The audit chain's per-ticket sequence is the chain's version: a duplicate is a concurrent writer.
 EVENT_SEQ_CONSTRAINT = ("uq_ticket_events_ticket_seq", "ticket_events.ticket_id, ticket_events.seq")
 
+# At most one open request per order and kind (app/tickets/models.py); SQLite names the columns.
+ONE_OPEN_CONSTRAINT = (ONE_OPEN_INDEX, "tickets.order_id, tickets.kind")
+
 
 def conflict() -> Conflict:
     return Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
+
+
+def open_request_exists(open_ref: str | None) -> NotAllowed:
+    """The refusal of a second open request of one kind on one order, with the open one to follow."""
+    return NotAllowed(
+        str(_l("You already have an open request of this kind for this order: %(ref)s.", ref=open_ref)),
+        fields={"open_ticket": [open_ref]},
+    )
+
+
+def _open_ref(order_id: int | None, kind: str, ticket_id: int | None) -> str | None:
+    q = select(Ticket.ref).where(Ticket.order_id == order_id, Ticket.kind == kind, Ticket.state.in_(OPEN_STATES))
+    if ticket_id is not None:
+        q = q.where(Ticket.id != ticket_id)
+    return db.session.scalar(q.limit(1))
 
 
 def role_of(user: User | None) -> str:
@@ -93,7 +115,8 @@ def apply_event(
             str(_l("This action is not allowed in the ticket's current state.")),
             allowed_events=allowed_events(ticket, user, now),
         )
-    from_state, ref = ticket.state, ticket.ref
+    from_state, ref, kind, ticket_id = ticket.state, ticket.ref, ticket.kind, ticket.id
+    order_id = ticket.order.id if ticket.order is not None else ticket.order_id
     ctx = EventContext(
         ticket,
         event,
@@ -136,6 +159,8 @@ def apply_event(
         db.session.rollback()
         if _is_version_conflict(exc):
             raise conflict()
+        if any(name in str(exc.orig) for name in ONE_OPEN_CONSTRAINT):
+            raise open_request_exists(_open_ref(order_id, kind, ticket_id))
         log.error("integrity violation on %s of ticket %s: %s", event, ref, exc.orig)
         raise IntegrityViolation(
             str(_l("This change breaks a data rule, so nothing was saved. Please tell the support team."))
