@@ -41,6 +41,7 @@ PY = sys.executable
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PORTS = {"ours": 8701, "flask": 8702, "peer": 8711, "django": 8712}
 REDIS = "redis://127.0.0.1:6379/6"
+BENCH_ORDERS = 60_200  # fresh orders of the benchmark customer: 200 visited tickets + one per create request
 
 sys.path.insert(0, str(ROOT))
 
@@ -66,6 +67,7 @@ def build_ours(db: str, n: int, reuse: bool) -> dict:
         return json.loads(info_path.read_text())
     code = f"""
 import json, sys, time
+BENCH_ORDERS = {BENCH_ORDERS}
 sys.path.insert(0, {str(ROOT / "bench")!r})
 from sla_bench import recreate_database, seed
 recreate_database({ADMIN_URL!r}, {db!r})
@@ -93,10 +95,17 @@ with app.app_context():
     customer = db.session.get(User, 52)
     db.session.execute(update(Order).where(Order.customer_id == customer.id).values(amount_cents=10**9))
     db.session.commit()
-    orders = [o.order_no for o in db.session.scalars(select(Order).where(Order.customer_id == customer.id))]
+    # One open request per order and kind: the 200 visited tickets and every create of the load get
+    # an order of their own (copies of one of the customer's orders).
+    mine = select(Order.__table__).where(Order.customer_id == customer.id).limit(1)
+    row = dict(db.session.execute(mine).mappings().one())
+    row.pop("id")
+    db.session.execute(Order.__table__.insert(), [dict(row, order_no=f"BENCH{{i:06d}}") for i in range(BENCH_ORDERS)])
+    db.session.commit()
+    orders = [f"BENCH{{i:06d}}" for i in range(200, BENCH_ORDERS)]
     refs, tokens = [], []
     for i in range(200):
-        order_no = orders[i % len(orders)]
+        order_no = f"BENCH{{i:06d}}"
         t = create_ticket(order_no, "not_delivered", "bench ticket", customer, requested_amount_cents=100)
         if i % 2 and t.state == "submitted":
             apply_event(t, "start_review", agent)
@@ -105,7 +114,7 @@ with app.app_context():
         tokens.append(t.tracker_token)
     with app.test_client() as c:
         with c.session_transaction() as s:
-            s["_user_id"] = str(agent.id)
+            s["_user_id"] = agent.get_id()  # "id:session_version" (sessions end at logout)
             s["_fresh"] = True
         cookie = c.get_cookie("session").value
     print(json.dumps({{"session": cookie, "agent_token": issue_token(agent), "customer_token": issue_token(customer),
@@ -190,6 +199,7 @@ def wrk(url: str, headers: dict, *, conns: int, threads: int, duration: int, scr
         cmd += ["-s", str(script)]
     text = subprocess.run([*cmd, url], check=True, stdout=subprocess.PIPE, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
     lat = {}
     for pct, val, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M):
         lat[pct] = float(val) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -197,6 +207,7 @@ def wrk(url: str, headers: dict, *, conns: int, threads: int, duration: int, scr
     errors = re.search(r"Socket errors: (.*)", text)
     return {
         "rps": rps,
+        "requests": total,
         "p50": lat.get("50"),
         "p99": lat.get("99"),
         "non2xx": int(bad.group(1)) if bad else 0,
@@ -214,7 +225,8 @@ def one_at_a_time(ep: dict, seconds: float, at_least: int = 3) -> dict:
     bodies = ep.get("bodies") or [None]
     end = time.perf_counter() + seconds
     while len(times) < at_least or time.perf_counter() < end:
-        body = bodies[len(times) % len(bodies)]
+        body = bodies[ep.get("cursor", 0) % len(bodies)]
+        ep["cursor"] = ep.get("cursor", 0) + 1  # every create on a fresh order (one open request per order)
         headers = dict(ep["headers"])
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -238,17 +250,28 @@ def one_at_a_time(ep: dict, seconds: float, at_least: int = 3) -> dict:
     return {"p50": statistics.median(times), "p99": times[min(len(times) - 1, int(len(times) * 0.99))], "n": len(times)}
 
 
-def post_script(path: str, bodies: list[str], headers: dict) -> Path:
-    """A wrk script that POSTs JSON bodies in turn (one order per request, cycling)."""
-    lua = OUT / f"post-{abs(hash(path)) % 10**6}.lua"
-    items = ",\n".join("[[" + b + "]]" for b in bodies)
-    hdrs = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+def post_script(ep: dict, threads: int) -> Path:
+    """A wrk script that POSTs the endpoint's JSON bodies from its cursor on, each thread taking every
+    `threads`-th one, so no body is sent twice (ours refuses a second open request on one order)."""
+    lua = OUT / f"post-{ep['system']}-{ep['name']}.lua"
+    items = ",\n".join("[[" + b + "]]" for b in ep["bodies"])
+    hdrs = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in ep["headers"].items())
     lua.write_text(
         f'wrk.method = "POST"\n{hdrs}wrk.headers["Content-Type"] = "application/json"\n'
-        f"local bodies = {{\n{items}\n}}\nlocal i = 0\n"
-        "request = function()\n  i = i + 1\n  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])\nend\n"
+        f"local bodies = {{\n{items}\n}}\nlocal start = {ep.get('cursor', 0)}\nlocal threads = {threads}\n"
+        'local counter = 0\nfunction setup(thread)\n  thread:set("tid", counter)\n  counter = counter + 1\nend\n'
+        "local i = -1\nrequest = function()\n  i = i + 1\n"
+        "  return wrk.format(nil, nil, nil, bodies[((start + tid + threads * i) % #bodies) + 1])\nend\n"
     )
     return lua
+
+
+def advance(ep: dict, result: dict) -> None:
+    """After a wrk run: move the cursor past every body it may have sent (threads finish unevenly)."""
+    if ep["method"] == "POST":
+        ep["cursor"] = ep.get("cursor", 0) + 2 * result["requests"] + 64
+        if ep["cursor"] >= len(ep["bodies"]) and ep["system"] == "ours":
+            raise RuntimeError("out of fresh orders for the create load: raise BENCH_ORDERS")
 
 
 def loadavg() -> str:
@@ -282,7 +305,7 @@ for ep in eps:
         n[0] = 0
         if ep["method"] == "POST":
             hdrs = {{**ep["headers"], "Content-Type": "application/json"}}
-            r = c.post(ep["path"], data=ep["bodies"][0], headers=hdrs)
+            r = c.post(ep["path"], data=ep["bodies"][_], headers=hdrs)  # a fresh order each time
         else:
             r = c.get(ep["path"], headers=ep["headers"])
     out[ep["name"]] = [r.status_code, n[0]]
@@ -296,7 +319,7 @@ print(json.dumps(out))
                 "name": e["name"],
                 "method": e["method"],
                 "path": e["path"],
-                "bodies": e.get("bodies", [""]),
+                "bodies": e.get("bodies", [""])[:2],  # the two requests counted
                 "cookie": "Cookie" in e["headers"],
                 "headers": {k: v for k, v in e["headers"].items() if k != "Cookie"},
             }
@@ -415,10 +438,13 @@ def endpoints(ours: dict, peer: dict | None) -> list[dict]:
 
 
 def measure(ep: dict, duration: int) -> dict:
-    script = post_script(ep["path"], ep["bodies"], ep["headers"]) if ep["method"] == "POST" else None
+    script = post_script(ep, 2) if ep["method"] == "POST" else None
     headers = {} if script else ep["headers"]
     res = {"load": loadavg()}
     res["many"] = wrk(ep["url"], headers, conns=16, threads=2, duration=duration, script=script)
+    advance(ep, res["many"])
+    if res["many"]["non2xx"]:
+        raise RuntimeError(f"{ep['system']} {ep['name']}: {res['many']['non2xx']} non-2xx answers under load")
     res["one"] = one_at_a_time(ep, max(3, duration // 2))
     return res
 
@@ -453,6 +479,12 @@ def main() -> None:
         eps = [e for e in eps if e["name"] in args.only.split(",")]
 
     queries = ours_queries(db, eps)
+    wrong = {name: status for name, (status, _n) in queries.items() if not 200 <= status < 300}
+    if wrong:  # e.g. a session cookie the app no longer accepts: a 302 to the login page is not the page
+        sys.exit(f"ours answered {wrong} instead of 2xx: fix the benchmark data before measuring")
+    for e in eps:
+        if e["method"] == "POST":
+            e["cursor"] = 2  # ours_queries used the first two bodies
     if peer:
         queries.update({f"peer:{k}": v for k, v in peer_queries(eps, peer["token"]).items()})
     procs = {name: start(name, db) for name in {e["system"] for e in eps}}
@@ -460,14 +492,15 @@ def main() -> None:
     results: dict[str, list] = {}
     try:
         for e in eps:  # warm every worker (imports, template compile, connection pools)
-            wrk(
+            warm = wrk(
                 e["url"],
                 {} if e["method"] == "POST" else e["headers"],
                 conns=4,
                 threads=2,
                 duration=1,
-                script=post_script(e["path"], e["bodies"], e["headers"]) if e["method"] == "POST" else None,
+                script=post_script(e, 2) if e["method"] == "POST" else None,
             )
+            advance(e, warm)
         for rnd in range(args.rounds):
             for name, _label in ROWS:
                 for e in [e for e in eps if e["name"] == name]:  # peer then ours (alternating)
