@@ -141,9 +141,6 @@ def to_display_tz(dt: datetime) -> datetime:
 
 def remember_locale() -> None:
     """?lang=en / ?lang=zh: kept in the session (select_locale) and on a logged-in user's account."""
-    from flask_babel import refresh
-
-    refresh()  # choose the language per request, even where one app context spans several
     lang = request.args.get("lang")
     if lang in SUPPORTED and can(current_user, "web_pages"):
         from app.auth.services import set_locale

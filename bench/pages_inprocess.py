@@ -55,7 +55,22 @@ def main() -> None:
         "create": ("POST", "/api/v1/tickets", {"Authorization": f"Bearer {info['customer_token']}"}, False),
         "ping": ("GET", "/bench/ping", {}, False),
     }
-    body = json.dumps({"order_no": info["orders"][0], "kind": "other", "description": "b", "requested_amount_cents": 1})
+    # One open request per order and kind: each create takes a benchmark order with no ticket yet.
+    from sqlalchemy import select
+
+    from app.tickets.models import Order, Ticket
+
+    with app.app_context():
+        unused = db.session.scalars(
+            select(Order.order_no)
+            .where(Order.order_no.like("BENCH%"), ~select(Ticket.id).where(Ticket.order_id == Order.id).exists())
+            .limit(args.n + 10)
+        ).all()
+    fresh = iter(unused)
+
+    def body() -> str:
+        return json.dumps({"order_no": next(fresh), "kind": "other", "description": "b", "requested_amount_cents": 1})
+
     for name, (method, path, headers, cookie) in pages.items():
         if args.only and name not in args.only.split(","):
             continue
@@ -65,7 +80,7 @@ def main() -> None:
 
         def call(method=method, path=path, headers=headers, client=client):
             if method == "POST":
-                return client.post(path, data=body, headers={**headers, "Content-Type": "application/json"})
+                return client.post(path, data=body(), headers={**headers, "Content-Type": "application/json"})
             return client.get(path, headers=headers)
 
         for _ in range(5):
@@ -77,9 +92,11 @@ def main() -> None:
             w, c = time.perf_counter(), time.process_time()
             if prof:
                 prof.enable()
-            call()
+            resp = call()
             if prof:
                 prof.disable()
+            if resp.status_code >= 300:
+                raise SystemExit(f"{name}: HTTP {resp.status_code}")
             walls.append((time.perf_counter() - w) * 1000)
             cpus.append((time.process_time() - c) * 1000)
             queries = count[0]

@@ -17,3 +17,16 @@ def test_session_cookie_is_httponly(client, app):
     csrf_token(page)
     cookie = page.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_each_header_is_sent_once_and_a_changed_secret_key_ends_every_session(client, app, auth):
+    from tests.factories import make_user
+
+    resp = client.get("/login")
+    assert len(resp.headers.getlist("Content-Security-Policy")) == 1
+    assert len(resp.headers.getlist("X-Frame-Options")) == 1
+    auth.login(make_user("agent"))
+    assert client.get("/queue").status_code == 200
+    app.secret_key = app.config["SECRET_KEY"] = "a-rotated-secret-key-for-this-test"
+    resp = client.get("/queue")  # the cookie signed with the old key is not accepted any more
+    assert resp.status_code == 302 and "/login" in resp.location

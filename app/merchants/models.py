@@ -27,7 +27,7 @@ class Merchant(Model):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # 保证金: the ledger's running balance (see MerchantLedgerEntry).
-    deposit_cents: Mapped[int] = mapped_column(default=0)
+    deposit_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     # Set when the deposit fell below MERCHANT_DEPOSIT_FLOOR_CENTS (finance was told); cleared on top-up.
     low_deposit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -82,26 +82,38 @@ def customer_tickets(customer_id: int, limit: int = 200) -> list[Ticket]:
 
 @dataclass
 class History:
-    tickets: list[Ticket]
+    tickets: list[Ticket]  # the newest HISTORY_SHOWN of the period
     refunded_cents: int
     refund_count: int
     days: int = HISTORY_DAYS
+    count: int = 0  # every ticket of the period (not only those listed)
+
+
+HISTORY_SHOWN = 10
 
 
 def customer_history(customer_id: int, now: datetime | None = None, days: int = HISTORY_DAYS) -> History:
-    """The customer's tickets (and the refunds among them) of the last `days` days (2 queries)."""
+    """The customer's tickets of the last `days` days: the newest HISTORY_SHOWN with their orders and,
+    through window functions in the same statement, the totals over all of them — one query, never
+    every row of a busy customer."""
     since = (now or utcnow()) - timedelta(days=days)
-    tickets = list(
-        db.session.scalars(
-            select(Ticket)
-            .where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
-            .options(joinedload(Ticket.order, innerjoin=True))
-            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-            .limit(100)
+    paid = Ticket.state == "paid"
+    rows = db.session.execute(
+        select(
+            Ticket,
+            func.count(Ticket.id).over(),
+            func.sum(case((paid, Ticket.approved_amount_cents), else_=0)).over(),
+            func.count(case((paid, Ticket.id))).over(),
         )
-    )
-    paid = [t for t in tickets if t.state == "paid"]
-    return History(tickets, sum(t.approved_amount_cents or 0 for t in paid), len(paid), days)
+        .where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
+        .options(joinedload(Ticket.order, innerjoin=True))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(HISTORY_SHOWN)
+    ).all()
+    if not rows:
+        return History([], 0, 0, days, 0)
+    _t, count, refunded, refunds = rows[0]
+    return History([r[0] for r in rows], int(refunded or 0), int(refunds or 0), days, int(count or 0))
 
 
 def count_by_state(

@@ -165,6 +165,17 @@ def test_agent_page_shows_order_facts_history_and_only_allowed_events(client, ap
     assert "时间线" in page and "提交" in page
 
 
+def test_a_busy_customers_history_counts_every_ticket_and_lists_the_newest(client, app, auth):
+    customer = make_user(name="常客")
+    tickets = [make_ticket(order=make_order(customer)) for _ in range(11)]
+    paid = make_ticket("paid", order=make_order(customer), amount_cents=2_500)
+    login(client, staff("agent"), auth)
+    page = text(client.get(f"/tickets/{tickets[0].ref}"))
+    assert "近 90 天：申请 12 个，已退款 1 笔（¥25.00）" in page  # totals over all twelve
+    assert paid.ref in page and tickets[-1].ref in page and tickets[1].ref not in page  # the newest ten
+    assert "列出最新的 10 个" in page
+
+
 def test_request_evidence_through_the_form(client, app, auth):
     ticket = make_ticket(kind="not_as_described")
     login(client, staff("agent"), auth)
