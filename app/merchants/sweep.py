@@ -70,22 +70,10 @@ def warn_batch(now: datetime) -> int:
 
 
 def _timeout_one(now: datetime, skipped: set[int]) -> bool | None:
+    from app.sla.sweep import overdue_record
     from app.workflow.service import apply_event
 
-    q = (
-        select(SlaRecord)
-        .where(
-            SlaRecord.metric == MERCHANT_RESPONSE,
-            SlaRecord.due_at <= now,
-            SlaRecord.breached_at.is_(None),
-            SlaRecord.met_at.is_(None),
-            SlaRecord.stopped_at.is_(None),
-            SlaRecord.id.not_in(skipped or {0}),
-        )
-        .order_by(SlaRecord.due_at)
-        .limit(1)
-    )
-    rec = db.session.scalar(q)
+    rec = db.session.scalar(overdue_record(MERCHANT_RESPONSE, now, skipped))
     if rec is None:
         db.session.rollback()
         return None

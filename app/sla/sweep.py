@@ -138,14 +138,12 @@ def _remind_batch(now: datetime) -> int:
     return len(rows)
 
 
-def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
-    """Close one ticket whose evidence window ran out. None when nothing (unlocked) is due."""
-    from app.workflow.service import apply_event
-
-    q = (
+def overdue_record(metric: str, now: datetime, skipped: set[int]):
+    """The oldest still-running record of `metric` past its due time, not in `skipped` (a query)."""
+    return (
         select(SlaRecord)
         .where(
-            SlaRecord.metric == EVIDENCE_WINDOW,
+            SlaRecord.metric == metric,
             SlaRecord.due_at <= now,
             SlaRecord.breached_at.is_(None),
             SlaRecord.met_at.is_(None),
@@ -155,6 +153,13 @@ def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
         .order_by(SlaRecord.due_at)
         .limit(1)
     )
+
+
+def _expire_one(now: datetime, skipped: set[int]) -> bool | None:
+    """Close one ticket whose evidence window ran out. None when nothing (unlocked) is due."""
+    from app.workflow.service import apply_event
+
+    q = overdue_record(EVIDENCE_WINDOW, now, skipped)
     if db.engine.dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     rec = db.session.scalar(q)
