@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.evidence import api as evidence_api
     from app.evidence import views as evidence_views
     from app.extensions import csrf
+    from app.kb import views as kb_views
     from app.merchants import api as merchants_api
     from app.merchants import views as merchants_views
     from app.notifications import api as notifications_api
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         analytics_views.bp,
         admin_views.bp,
         merchants_views.bp,
+        kb_views.bp,
     ):
         app.register_blueprint(bp)
 

@@ -4,6 +4,7 @@ from app.admin.models import AdminAction  # noqa: F401
 from app.analytics.models import AnalyticsSnapshot, ComplainantFlag, ComplaintDaily  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401
+from app.kb.models import KbVersion  # noqa: F401
 from app.merchants.models import (  # noqa: F401
     MerchantAction,
     MerchantCharge,

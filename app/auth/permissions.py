@@ -54,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin_users": frozenset({"admin"}),
     "api_tokens": frozenset({"admin"}),
     "audit_log": frozenset({"admin"}),
+    "kb_edit": frozenset({"admin"}),  # edit, history and restore of the refund policies (app/kb; reading is public)
     "create_order": frozenset({"admin", "platform"}),
     "api_client": frozenset({"platform"}),  # accounts admins issue long-lived API tokens to
     # the web account
@@ -82,6 +83,7 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("API tokens"), "admin.tokens", "api_tokens"),
     (_l("Audit log"), "admin.audit_log", "audit_log"),
     (_l("Business calendar"), "sla.calendar", "calendar_admin"),
+    (_l("Refund policies"), "kb.index", "kb_edit"),
     (_l("Merchant desk"), "merchants.desk", "merchant_tickets"),
     (_l("Merchants"), "merchants.index", "merchants_page"),
     (_l("Notifications"), "notifications.index", "notifications"),

@@ -29,6 +29,7 @@ EXPECTED_NAV = {
         "/admin/tokens",
         "/admin/audit",
         "/sla/calendar",
+        "/help/",
         "/merchants",
         "/notifications/",
     ],
@@ -67,6 +68,10 @@ HTML = [
     ("api_tokens", "get", "/admin/tokens"),
     ("api_tokens", "post", "/admin/tokens/1/revoke"),
     ("audit_log", "get", "/admin/audit"),
+    ("kb_edit", "get", "/help/wrong_order/zh/edit"),
+    ("kb_edit", "post", "/help/wrong_order/zh/edit"),
+    ("kb_edit", "get", "/help/wrong_order/en/history"),
+    ("kb_edit", "post", "/help/wrong_order/en/versions/1/restore"),
 ]
 API = [
     ("create_order", "post", "/api/v1/orders"),
