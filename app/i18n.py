@@ -153,7 +153,8 @@ def lang_url(lang: str) -> str:
     if request.method == "GET" and request.endpoint:
         args: dict[str, Any] = request.args.to_dict()
         args["lang"] = lang
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        # the path's own values win over a query argument of the same name (/help/<kind>?kind=…)
+        return url_for(request.endpoint, **{**args, **(request.view_args or {})})
     return url_for("tickets.home", lang=lang)
 
 

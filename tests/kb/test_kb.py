@@ -219,6 +219,8 @@ def test_the_page_follows_the_ui_language(client, app):
     page = text(client.get("/help/?lang=en"))
     assert "Refund policies" in page
     assert "退款政策" in text(client.get("/help/?lang=zh"))
+    odd = client.get("/help/invalid_card?kind=other&lang=zh")  # a query argument named like the path's
+    assert odd.status_code == 200 and 'href="/help/invalid_card?lang=en"' in text(odd)
 
 
 def test_the_new_ticket_form_and_the_trackers_link_to_the_policies(client, app, auth):
