@@ -13,6 +13,7 @@ class EvidenceUploadForm(InputForm):
     file = FileField(_l("File"), validators=[DataRequired(message=_l("Choose a file to upload."))])
     item = HiddenField(validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+    key = HiddenField(validators=[Optional(), Length(max=80)])  # which form of the page (its errors show there)
     next = HiddenField()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.errors import Invalid
 from app.evidence.checklists import free_text_code, known_item
-from app.evidence.models import EvidenceRequestItem
+from app.evidence.models import Evidence, EvidenceRequestItem
 from app.extensions import db
 
 MAX_ITEMS = 20
@@ -92,10 +92,24 @@ def _parse_items(raw) -> list[tuple[str, str | None]]:
     return list(parsed.items())
 
 
+def sent_codes(ticket_id: int) -> set[str]:
+    """The checklist items the customer already sent a file for (at filing or in an earlier round)."""
+    return set(
+        db.session.scalars(
+            select(Evidence.item_code).where(
+                Evidence.ticket_id == ticket_id, Evidence.is_staff.is_(False), Evidence.item_code.is_not(None)
+            )
+        )
+    )
+
+
 def create_request_items(ctx) -> None:
-    """Check for `request_evidence`: ctx.items (checklist codes or free text) become a new round."""
+    """Check for `request_evidence`: ctx.items (checklist codes or free text) become a new round.
+
+    An item the customer already sent a file for counts as provided at once: it is not asked again."""
     parsed = _parse_items(ctx.items)
     rnd = current_round(ctx.ticket.id) + 1
+    sent = sent_codes(ctx.ticket.id)
     for code, label in parsed:
         db.session.add(
             EvidenceRequestItem(
@@ -105,6 +119,7 @@ def create_request_items(ctx) -> None:
                 label=label,
                 requested_by_id=getattr(ctx.user, "id", None),
                 requested_at=ctx.now,
+                satisfied_at=ctx.now if code in sent else None,
             )
         )
 

@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 
 from app.auth.permissions import can
 from app.errors import EvidenceRejected, Forbidden, Invalid, NotAllowed, NotFound, Unauthorized
+from app.evidence.checklists import checklist_for
 from app.evidence.items import current_items, find_item
 from app.evidence.models import Evidence, EvidenceRequestItem
 from app.evidence.storage import Staged, Storage, make_storage
@@ -168,6 +169,7 @@ def attach_evidence(
     *,
     item_code: str | None = None,
     answer: str | None = None,
+    checklist_code: str | None = None,
 ) -> Evidence: ...
 
 
@@ -180,6 +182,7 @@ def attach_evidence(
     *,
     item_code: str | None = None,
     answer: str | None = None,
+    checklist_code: str | None = None,
 ) -> None: ...
 
 
@@ -191,11 +194,14 @@ def attach_evidence(
     *,
     item_code: str | None = None,
     answer: str | None = None,
+    checklist_code: str | None = None,
 ) -> Evidence | None:
     """Store an uploaded file as evidence on `ticket`, uploaded by `user`.
 
     `stream` is read in chunks (never whole). `item_code` names the requested item the file
-    is for. `answer` with a file is kept as the file's note; `answer` without a file
+    is for; `checklist_code` the checklist item of the ticket's kind it is for when nothing was
+    requested yet (the slots of the new-ticket form, app/evidence/filing.py). `answer` with a file
+    is kept as the file's note; `answer` without a file
     (stream None) records a "cannot provide" answer for `item_code` and returns None.
     Raises EvidenceRejected (422) for refused content, TooLarge (413) over a limit.
     """
@@ -206,6 +212,7 @@ def attach_evidence(
         return None
     staff = _uploads_as_staff(ticket, user)
     item = None if staff else find_item(ticket.id, item_code)
+    code = item.code if item else (None if staff else _checklist_code(ticket, checklist_code))
     note = " ".join((answer or "").split())[:MAX_NOTE] or None
     storage, lim = get_storage(), limits()
     if not staff and _usage(ticket.id)[0] >= lim.max_files_per_ticket:  # fail fast; rechecked under the lock
@@ -226,7 +233,7 @@ def attach_evidence(
             uploader_role=user.role,
             is_staff=staff,
             request_item_id=item.id if item else None,
-            item_code=item.code if item else None,
+            item_code=code,
             note=note,
             sha256=blob.sha256,
             size=blob.size,
@@ -263,6 +270,25 @@ def attach_evidence(
         raise
     _enqueue_processing(ev.id)
     return ev
+
+
+def _checklist_code(ticket: Ticket, code: str | None) -> str | None:
+    if not code:
+        return None
+    if code not in {i.code for i in checklist_for(ticket.kind)}:
+        raise Invalid(str(_l("This item is not on the checklist of this kind of request.")), fields={"item": [code]})
+    return code
+
+
+def check_file(stream: IO[bytes]) -> None:
+    """Refuse (EvidenceRejected, TooLarge) a file attach_evidence would refuse on an empty ticket,
+    before the ticket exists: the new-ticket form checks its files first. The stream is rewound."""
+    storage, lim = get_storage(), limits()
+    try:
+        with _staged(storage, stream, lim) as staged:
+            check_upload(staged.path, staged.size, lim)
+    finally:
+        stream.seek(0)
 
 
 def _staged(storage: Storage, stream, lim: Limits) -> Staged:

@@ -39,6 +39,9 @@ from app.evidence.storage import Staged, Storage
 PARSE_BUFFER = 256 * 1024
 
 
+# Sent by static/app.js with an upload it shows the progress of: answer JSON ({"redirect": …} or an error).
+UPLOAD_HEADER = "X-Upload-Progress"
+
 # Multipart headers, boundaries and the small form fields around the file, on top of the file cap.
 FORM_OVERHEAD = 1024 * 1024
 

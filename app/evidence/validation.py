@@ -45,6 +45,8 @@ if _magic is not None:
 
 Kind = Literal["image", "pdf", "text", "video"]
 ACCEPTED_TYPES = "PNG, JPEG, WebP, GIF, PDF, plain text, MP4, WebM"
+# The file inputs' `accept` (a hint to the browser's picker; the server decides by content).
+ACCEPT_ATTR = "image/png,image/jpeg,image/webp,image/gif,application/pdf,text/plain,video/mp4,video/webm"
 _CHUNK = 1024 * 1024
 
 

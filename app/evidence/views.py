@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, abort, flash, redirect, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,7 +13,8 @@ from app.auth.tokens import request_user, token_or_login_required
 from app.errors import DomainError
 from app.evidence import services
 from app.evidence.forms import EvidenceUploadForm, ItemAnswerForm
-from app.evidence.uploads import stream_uploads
+from app.evidence.panels import UPLOAD_ERRORS
+from app.evidence.uploads import UPLOAD_HEADER, stream_uploads
 from app.evidence.validation import _BINARY, TEXT
 from app.tickets.services import get_ticket
 from app.urls import safe_next
@@ -96,27 +97,43 @@ def _back(form) -> object:
     return redirect(safe_next(form.next.data) or url_for("tickets.home"), code=303)
 
 
+def _refused(form, message: str, status: int):
+    """A refused upload: shown next to the form it came from (its `key`), not only at the top of the page.
+
+    static/app.js (UPLOAD_HEADER) gets JSON and shows it in place; a plain form post comes back to the
+    page, which shows the message next to that form (evidence/_upload.html) and scrolls to it."""
+    key = (form.key.data or "").strip()
+    if request.headers.get(UPLOAD_HEADER):
+        return {"error": {"message": message, "key": key}}, status
+    if key:
+        session[UPLOAD_ERRORS] = {key: message}
+    else:
+        flash(message, "error")
+    return _back(form)
+
+
 @bp.post("/tickets/<ref>/evidence")
 @login_required
 def upload(ref: str):
     ticket = get_ticket(ref, current_user)
     form = EvidenceUploadForm()
-    if form.validate_on_submit():
-        f = form.file.data
-        try:
-            services.attach_evidence(
-                ticket,
-                f.stream,
-                f.filename or "",
-                current_user,
-                item_code=form.item.data or None,
-                answer=form.note.data,
-            )
-            flash(_("File received."), "success")
-        except DomainError as exc:
-            flash(str(exc.message), "error")
-    else:
-        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
+    if not form.validate_on_submit():
+        return _refused(form, " ".join(str(e) for errs in form.errors.values() for e in errs), 422)
+    f = form.file.data
+    try:
+        services.attach_evidence(
+            ticket,
+            f.stream,
+            f.filename or "",
+            current_user,
+            item_code=form.item.data or None,
+            answer=form.note.data,
+        )
+    except DomainError as exc:
+        return _refused(form, str(exc.message), exc.status)
+    flash(_("File received: %(name)s", name=f.filename or ""), "success")
+    if request.headers.get(UPLOAD_HEADER):
+        return {"redirect": safe_next(form.next.data) or url_for("tickets.home")}, 201
     return _back(form)
 
 

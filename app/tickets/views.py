@@ -10,7 +10,8 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import can, permission_required
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
-from app.evidence.services import attach_evidence
+from app.evidence import filing
+from app.evidence.uploads import UPLOAD_HEADER
 from app.extensions import db
 from app.tickets import progress, queries, services, tracker_cache, visibility
 from app.tickets.forms import (
@@ -96,6 +97,10 @@ def new_ticket(order_no: str):
         form.amount.data = cents_to_yuan(balance)
         form.kind.data = request.args.get("kind") if request.args.get("kind") in KINDS else None
     elif form.validate_on_submit():
+        chosen = filing.chosen_files(request.files, form.kind.data)
+        file_errors = filing.check_chosen(chosen)  # a refused file comes back next to its slot; nothing filed
+        if file_errors:
+            return _ticket_form(form, order, balance, file_errors=file_errors), 422
         try:
             ticket = services.create_ticket(
                 order.order_no,
@@ -109,22 +114,19 @@ def new_ticket(order_no: str):
             open_ref = (exc.fields or {}).get("open_ticket", [None])[0]  # the open request to follow
             return _ticket_form(form, order, balance, open_ref), exc.status
         flash(_("Your request %(ref)s was filed. You can follow it here.", ref=ticket.ref), "success")
-        _attach_files(ticket, request.files.getlist("evidence"))
-        return redirect(url_for("tickets.detail", ref=ticket.ref))
+        for name, why in filing.attach_chosen(ticket, chosen, current_user):
+            flash(_("%(name)s was not attached: %(why)s", name=name, why=why), "error")
+        target = url_for("tickets.detail", ref=ticket.ref)
+        if request.headers.get(UPLOAD_HEADER):  # static/app.js sent it with a progress bar: it navigates
+            return {"redirect": target}, 200
+        return redirect(target)
     return _ticket_form(form, order, balance), 422 if form.is_submitted() else 200
 
 
-def _attach_files(ticket, files) -> None:
-    """Evidence chosen on the new-ticket form."""
-    for f in [f for f in files if f and f.filename]:
-        try:
-            attach_evidence(ticket, f.stream, f.filename, current_user)
-        except DomainError as exc:
-            flash(_("%(name)s was not attached: %(why)s", name=f.filename, why=exc.message), "error")
-
-
-def _ticket_form(form, order, balance, open_ref: str | None = None):
-    return render_template("tickets/new.html", form=form, order=order, balance=balance, open_ref=open_ref)
+def _ticket_form(form, order, balance, open_ref: str | None = None, file_errors: dict[str, str] | None = None):
+    return render_template(
+        "tickets/new.html", form=form, order=order, balance=balance, open_ref=open_ref, file_errors=file_errors or {}
+    )
 
 
 @bp.get("/tickets")

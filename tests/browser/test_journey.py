@@ -142,7 +142,8 @@ def _journey(browser, live, shots, lang: str) -> None:
         upload.first.locator("input[type=file]").set_input_files(
             {"name": "payment.png", "mimeType": "image/png", "buffer": _png()}
         )
-        upload.first.locator("button[type=submit]").click()
+        with cust.expect_navigation():  # sent with a progress bar (app.js), then the page reloads
+            upload.first.locator("button[type=submit]").click()
         cust.wait_for_load_state()
     _fire(
         cust,

@@ -177,7 +177,7 @@ def test_tracker_shows_exactly_the_requested_items(app):
     assert "Screenshot of the activation failure" in html
     assert "与客服的聊天记录 &lt;script&gt;" in html and "<script>" not in html
     assert "Payment record" not in html  # on the kind's checklist, but not asked for
-    assert html.count('name="file"') == 3  # one per item + "add another file"
+    assert html.count('name="file"') == 2  # one per item ("add more material" is in _tracker_files.html)
     assert html.count("evidence/answer") == 2
 
 
@@ -220,7 +220,7 @@ def test_customer_sees_the_files_they_sent_but_not_staff_evidence(app):
     ticket = make_ticket()
     upload(ticket, ticket.customer, name="我的截图.png")
     upload(ticket, staff("agent"), data=b"internal log\n", name="merchant-log.txt")
-    mine = _render('{% include "evidence/_tracker_items.html" %}', ticket=ticket, user=ticket.customer)
+    mine = _render('{% include "evidence/_tracker_files.html" %}', ticket=ticket, user=ticket.customer)
     assert "我的截图.png" in mine and "merchant-log.txt" not in mine and "Files you sent" in mine
     public = _render('{% include "evidence/_tracker_items.html" %}', ticket=ticket, user=None)
     assert "我的截图.png" not in public
