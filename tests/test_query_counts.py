@@ -26,7 +26,7 @@ BUDGET = {
     # + ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
     # + the merchant panel (app/merchants: collective group; the score is cached for 60 s)
     "detail": 12,
-    "tracker": 5,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors
+    "tracker": 6,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors, their files
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render
     # + the audit anchor UPDATE; + the one-open-request-per-order-and-kind check;

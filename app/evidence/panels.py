@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Flask, g, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 
 from app.auth.permissions import can
@@ -69,11 +69,22 @@ def tracker_items(ticket, user) -> dict:
     }
 
 
+def _files(ticket) -> list[Evidence]:
+    """Every file of `ticket`, read once per request for all the partials of the page."""
+    req = request._get_current_object() if has_request_context() else None
+    cache = g.get("evidence_files")
+    if req is None or cache is None or cache[0] is not req:
+        cache = g.evidence_files = (req, {})
+    if ticket.id not in cache[1]:
+        cache[1][ticket.id] = services.evidence_for(ticket)
+    return cache[1][ticket.id]
+
+
 def customer_files(ticket) -> list[Evidence]:
     """The files a customer may see on their ticket (visibility: never staff files)."""
     from app.tickets import visibility
 
-    return visibility.evidence(services.evidence_for(ticket), "customer")
+    return visibility.evidence(_files(ticket), "customer")
 
 
 @dataclass
@@ -150,7 +161,7 @@ def agent_panel(ticket, user) -> dict:
     from app.evidence.ocr import ocr_available
 
     rows = []
-    for ev in services.evidence_for(ticket):
+    for ev in _files(ticket):
         m = ev.match or {}
         rows.append(
             PanelRow(
