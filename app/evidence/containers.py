@@ -159,3 +159,28 @@ def _element(f: BinaryIO, pos: int) -> tuple[int, int | None, int]:
         raise ContainerError("invalid EBML element id")
     length, pos = _vint(f, pos, keep_marker=False)
     return ident, length, pos
+
+
+# ISO BMFF brands of HEIF stills (iPhone photos are "heic"); AVIF (also HEIF) is not accepted.
+HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
+AVIF_BRANDS = frozenset({b"avif", b"avis"})
+
+
+def heif_mime(path: str) -> str | None:
+    """ "image/heic" / "image/heif" when the file starts with an ftyp box naming a HEIF brand, else None.
+
+    Decided here, not by the detector: puremagic calls any ftyp file an MP4."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return None
+    size = min(struct.unpack(">I", head[:4])[0], len(head))
+    brands = {head[8:12]} | {head[i : i + 4] for i in range(16, size - 3, 4)}
+    if brands & AVIF_BRANDS:
+        return None
+    if brands & HEIC_BRANDS:
+        return "image/heic"
+    if brands & HEIF_BRANDS:
+        return "image/heif"
+    return None

@@ -15,11 +15,13 @@ from collections.abc import Iterator
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from app.errors import EvidenceRejected
 
 DEFAULT_MAX_PIXELS = 40_000_000
-_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
+register_heif_opener()  # HEIC/HEIF photos (iPhones) open as Pillow's "HEIF" format, decoded by libheif
+_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "HEIF")
 _SAVE_OPTIONS = {"JPEG": {"quality": 90}, "WEBP": {"quality": 90}, "PNG": {}}
 _max_pixels = DEFAULT_MAX_PIXELS
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
@@ -78,6 +80,9 @@ def verify_image(path: str | os.PathLike, pillow_format: str) -> tuple[int, int]
         with open_image(path, ("JPEG",)) as im:
             im.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
             im.load()
+    elif pillow_format == "HEIF":  # verify() reads the header only: decode it (within the pixel limit)
+        with open_image(path, ("HEIF",)) as im:
+            im.load()
     return size
 
 
@@ -121,13 +126,14 @@ def sanitized_copy(src_path: str | os.PathLike, dst_path: str | os.PathLike, for
     Orientation from EXIF is applied to the pixels, colour converted to sRGB when an ICC
     profile is present, then every metadata block (EXIF incl. GPS, XMP, ICC, PNG text) is
     dropped. JPEG, PNG and WebP keep their format; GIF (and animations) become a PNG of
-    the first frame. *format* ("PNG", "JPEG", "WEBP") overrides the choice.
+    the first frame; HEIC/HEIF become a JPEG (what every browser shows). *format* ("PNG", "JPEG",
+    "WEBP") overrides the choice.
     """
     if format is not None and format.upper() not in _SAVE_OPTIONS:
         raise ValueError(f"unsupported output format {format!r}")
     with open_image(src_path) as im:
         found = im.format or "PNG"
-        fmt = (format or {"GIF": "PNG"}.get(found, found)).upper()
+        fmt = (format or {"GIF": "PNG", "HEIF": "JPEG"}.get(found, found)).upper()
         clean = _without_metadata(im, fmt)
     _save(clean, dst_path, fmt)
     return fmt

@@ -76,7 +76,7 @@ class EvidenceUploadSchema(ApiSchema):
         metadata={
             "type": "string",
             "format": "binary",
-            "description": "PNG, JPEG, WebP, GIF, PDF, plain text, MP4, WebM",
+            "description": "PNG, JPEG, WebP, GIF, HEIC/HEIF, PDF, plain text, MP4, WebM",
         }
     )
     item = fields.String(

@@ -5,7 +5,8 @@ puremagic; either way the detected type is then *verified* by a format-specific 
 (Pillow open+verify for images, the container structure for PDF, MP4 and WebM — see
 containers.py — and a strict decode for text), and any file that is also a zip archive is refused — this is
 what catches polyglots such as a PNG or PDF with a zip appended. The file name is never
-consulted. Pure module: no Flask app, no database.
+consulted. HEIC/HEIF (iPhone photos) is recognised by its ftyp brand (containers.heif_mime) and verified by
+decoding it with pillow-heif. Pure module: no Flask app, no database.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ if _magic is not None:
         log.info("could not limit libmagic's read size", exc_info=True)
 
 Kind = Literal["image", "pdf", "text", "video"]
-ACCEPTED_TYPES = "PNG, JPEG, WebP, GIF, PDF, plain text, MP4, WebM"
+ACCEPTED_TYPES = "PNG, JPEG, WebP, GIF, HEIC/HEIF, PDF, plain text, MP4, WebM"
 # The file inputs' `accept` (a hint to the browser's picker; the server decides by content).
-ACCEPT_ATTR = "image/png,image/jpeg,image/webp,image/gif,application/pdf,text/plain,video/mp4,video/webm"
+ACCEPT_ATTR = (
+    "image/png,image/jpeg,image/webp,image/gif,image/heic,image/heif,.heic,.heif,"
+    "application/pdf,text/plain,video/mp4,video/webm"
+)
 _CHUNK = 1024 * 1024
 
 
@@ -62,13 +66,29 @@ _BINARY: dict[str, DetectedType] = {
     "image/jpeg": DetectedType("image/jpeg", "image", "jpg"),
     "image/webp": DetectedType("image/webp", "image", "webp"),
     "image/gif": DetectedType("image/gif", "image", "gif"),
+    # iPhone photos: kept as sent (with their hash); shown as a JPEG copy and a thumbnail (jobs.py)
+    "image/heic": DetectedType("image/heic", "image", "heic"),
+    "image/heif": DetectedType("image/heif", "image", "heif"),
     "application/pdf": DetectedType("application/pdf", "pdf", "pdf"),
     "video/mp4": DetectedType("video/mp4", "video", "mp4"),
     "video/webm": DetectedType("video/webm", "video", "webm"),
 }
 TEXT = DetectedType("text/plain", "text", "txt")
-_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
-_PILLOW_FORMAT = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP", "image/gif": "GIF"}
+_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-pdf": "application/pdf",
+    "image/heic-sequence": "image/heic",
+    "image/heif-sequence": "image/heif",
+}
+_PILLOW_FORMAT = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/webp": "WEBP",
+    "image/gif": "GIF",
+    "image/heic": "HEIF",
+    "image/heif": "HEIF",
+}
 # Text-like types that browsers render or execute: never accepted as "plain text".
 _MARKUP_MIMES = {
     "text/html",
@@ -120,7 +140,7 @@ def sniff(path: str | os.PathLike) -> DetectedType:
     size = os.path.getsize(path)
     if size == 0:
         raise EvidenceRejected(_l("The file is empty."))
-    mime = _detect_mime(path)
+    mime = containers.heif_mime(path) or _detect_mime(path)
     mime = _ALIASES.get(mime, mime)
     detected = _BINARY.get(mime)
     if detected is not None:

@@ -106,3 +106,20 @@ def pdf_with_text(text: str) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def heic_bytes(size=(64, 48), color="red", exif: bytes | None = None) -> bytes:
+    """A real (tiny) HEIC photo, as iPhones send them, encoded by pillow-heif at test time."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "HEIF", quality=60, **({"exif": exif} if exif else {}))
+    return buf.getvalue()
+
+
+def exif_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "Apple"  # Make
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}  # GPS IFD: latitude
+    return exif.tobytes()

@@ -61,7 +61,7 @@ def test_hostile_upload_is_refused_and_nothing_stored(client, api, app, stored, 
     assert resp.status_code == 422, resp.json
     assert resp.json["error"]["code"] == "invalid"
     if case not in ("image bomb", "empty"):
-        assert "PNG, JPEG, WebP, GIF, PDF, plain text, MP4, WebM" in resp.json["error"]["message"]
+        assert "PNG, JPEG, WebP, GIF, HEIC/HEIF, PDF, plain text, MP4, WebM" in resp.json["error"]["message"]
     assert stored.nothing()
 
 
