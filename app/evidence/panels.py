@@ -71,7 +71,7 @@ def tracker_items(ticket, user) -> dict:
 
 def _files(ticket) -> list[Evidence]:
     """Every file of `ticket`, read once per request for all the partials of the page."""
-    req = request._get_current_object() if has_request_context() else None
+    req = request.environ if has_request_context() else None  # (one environ per request)
     cache = g.get("evidence_files")
     if req is None or cache is None or cache[0] is not req:
         cache = g.evidence_files = (req, {})
