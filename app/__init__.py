@@ -46,8 +46,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app import models  # noqa: F401  (every model registered on the metadata)
     from app.errors_handlers import register_error_handlers
+    from app.jsonio import OrjsonProvider
     from app.security import SessionInterface, register_security_headers
 
+    app.json = OrjsonProvider(app)
     app.session_interface = SessionInterface()
     _register_blueprints(app)
     register_error_handlers(app)
