@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
+from app.tickets import saved_views
 from app.tickets.models import Message
 from app.workflow.service import apply_event
 from tests.factories import make_order, make_ticket, staff
@@ -21,11 +22,17 @@ from tests.tickets.test_views import login
 # Every request runs in its own context (tests/conftest.py), as served: session pages include load_user.
 BUDGET = {
     # every logged-in page: the user (load_user, as served) and the header's unread-notice badge
-    "queue": 4,  # + tickets with order, merchant, customer, assignee joined; the state counters
+    # + tickets with order, merchant, customer, assignee and markers joined; the state counters;
+    # + the saved views listed (issue 14): their list, the counters once for every state/kind/assignee
+    # view, and one bounded count (≤ 1001 index entries) per view filtering on SLA, merchant or a marker
+    "queue": 5,
+    "queue_with_views": 8,  # 5 + counters + two bounded views
     "list_json": 3,  # token, its user; tickets with order and merchant joined
     # + ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
     # + the merchant panel (app/merchants: collective group; the score is cached for 60 s)
-    "detail": 12,
+    # + the complainant flag (one grouped index range on the customer's tickets, issue 14)
+    # + "next ticket in my view" (one keyset step of the queue; two when it crosses into no-deadline tickets)
+    "detail": 15,
     "tracker": 6,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors, their files
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render
@@ -82,6 +89,10 @@ def test_staff_pages(client, app, auth, api, busy_ticket):
     assert measure(lambda: client.get("/queue")) <= BUDGET["queue"]
     assert measure(lambda: client.get("/queue?state=&who=unassigned")) <= BUDGET["queue"]
     assert measure(lambda: client.get(f"/tickets/{busy_ticket.ref}")) <= BUDGET["detail"]
+    for name, filters in (("a", {"state": "review"}), ("b", {"who": "mine"}), ("c", {"flag": "replied"})):
+        saved_views.create_view(agent, name, filters)
+    saved_views.create_view(staff("manager"), "d", {"sla": "breached"}, shared=True)
+    assert measure(lambda: client.get("/queue")) <= BUDGET["queue_with_views"]
 
 
 def test_customer_pages(client, app, auth, busy_ticket):

@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "platform_view": frozenset({"platform"}),  # the customer's view plus fast-track facts (tickets/visibility.py)
     "queue": frozenset({"agent", "finance", "manager", "admin"}),
     "ticket_list": frozenset({"agent", "finance", "manager", "admin", "merchant"}),  # GET /api/v1/tickets (scoped)
+    "saved_views": frozenset({"agent", "finance", "manager", "admin"}),  # personal saved views of the queue
+    "shared_views": frozenset({"manager"}),  # create, rename, delete the shared views
+    "customer_flags": frozenset({"agent", "manager", "admin"}),  # abusive-complainant flags on the ticket page
     # working tickets
     "messages": frozenset({"customer", "agent", "manager", "admin"}),  # write on the ticket page
     "internal_notes": frozenset({"agent", "manager", "admin"}),

@@ -201,10 +201,70 @@ class QueueFilterForm(InputForm):
     who = SelectField(
         _l("Assigned"),
         default="all",
+        validate_choice=False,  # a saved view may name one agent (digits), checked below
         choices=[
             SelectChoice("all", _l("Everyone's")),
             SelectChoice("mine", _l("Mine")),
             SelectChoice("unassigned", _l("Unassigned")),
         ],
     )
+    sla = SelectField(
+        _l("SLA"),
+        default="",
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("Any SLA")),
+            SelectChoice("warning", _l("Due soon")),
+            SelectChoice("breached", _l("Overdue")),
+        ],
+    )
+    flag = SelectField(
+        _l("Marked"),
+        default="",
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice("replied", _l("Customer replied")),
+            SelectChoice("appealed", _l("Appealed")),
+            SelectChoice("urged", _l("Urged")),
+        ],
+    )
+    merchant = StringField(_l("Merchant code"), validators=[Optional(), Length(max=64)])
+    view = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     cursor = HiddenField()
+
+    def validate_who(self, field) -> None:
+        v = field.data or "all"
+        if v not in ("all", "mine", "unassigned") and not (v.isascii() and v.isdigit() and len(v) <= 9):
+            raise ValidationError(_l("Not a valid choice."))
+
+    def filters(self) -> dict[str, str]:
+        """The filters a saved view keeps (saved_views.FILTER_KEYS)."""
+        return {
+            "state": self.state.data or "",
+            "kind": self.kind.data or "",
+            "who": self.who.data or "all",
+            "sla": self.sla.data or "",
+            "merchant": (self.merchant.data or "").strip(),
+            "flag": self.flag.data or "",
+        }
+
+
+class SavedViewForm(InputForm):
+    """Save the queue's current filters under a name (shared: managers only)."""
+
+    name = StringField(_l("View name"), validators=[DataRequired(_l("Give the view a name.")), Length(max=80)])
+    shared = HiddenField(default="0")
+    state = HiddenField()
+    kind = HiddenField()
+    who = HiddenField()
+    sla = HiddenField()
+    merchant = HiddenField()
+    flag = HiddenField()
+
+    def filters(self) -> dict[str, str]:
+        return {k: getattr(self, k).data or "" for k in ("state", "kind", "who", "sla", "merchant", "flag")}
+
+
+class RenameViewForm(InputForm):
+    name = StringField(_l("View name"), validators=[DataRequired(_l("Give the view a name.")), Length(max=80)])

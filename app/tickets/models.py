@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from app.auth.models import User
 from app.extensions import Model, db
 from app.merchants.models import Merchant
 from app.types import UTCDateTime, trgm_index, utcnow
+
+if TYPE_CHECKING:
+    from app.tickets.activity import TicketActivity
 
 PRODUCT_TYPES = ("game_card", "recharge", "card_key", "membership", "item", "other")
 PAYMENT_CHANNELS = ("balance", "alipay", "wechat", "bank_card")
@@ -114,6 +118,8 @@ class Ticket(Model):
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
     )
+    # The queue's markers (app/tickets/activity.py); written there only, by its flush listener.
+    activity: Mapped[TicketActivity | None] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -155,3 +161,7 @@ class Message(Model):
 
     __table_args__ = (trgm_index("ix_trgm_messages_body", "body"),)
     author: Mapped[User | None] = relationship()
+
+
+# The markers' table and its flush listener: registered with the Ticket mapper it is joined to.
+from app.tickets import activity as _activity  # noqa: E402,F401

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -178,6 +178,8 @@ def list_tickets(
     assignee: str | None = None,
     sla: str | None = None,
     search: str | None = None,
+    merchant: str | None = None,
+    flag: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
     with_people: bool = False,
@@ -187,13 +189,50 @@ def list_tickets(
     (sla_due_at NULLS LAST, created_at, id) — the index ix_tickets_sla_queue. One query per part:
     order and merchant (and with `with_people` the customer and assignee) joined in.
     A merchant user gets the same list scoped to its own merchant's orders."""
+    limit = min(limit or current_app.config["PAGE_SIZE"], 200)
+    q = select(Ticket).options(joinedload(Ticket.order, innerjoin=True).joinedload(Order.merchant, innerjoin=True))
+    if with_people:  # … and the queue's markers (app/tickets/activity.py), in the same query
+        q = q.options(
+            joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee), joinedload(Ticket.activity)
+        )
+    q = filtered_tickets(
+        user, q, state=state, kind=kind, assignee=assignee, sla=sla, search=search, merchant=merchant, flag=flag
+    )
+    order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
+    rows: list[Ticket] = []
+    for part in _after_cursor(q, _decode_cursor(cursor)) if cursor else [q]:
+        if len(rows) > limit:
+            break
+        rows += db.session.scalars(part.order_by(*order).limit(limit + 1 - len(rows)))
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        nxt = _encode_cursor(
+            [last.sla_due_at.isoformat() if last.sla_due_at else None, last.created_at.isoformat(), last.id]
+        )
+    return rows, nxt
+
+
+def filtered_tickets(
+    user: User,
+    q: Select,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    assignee: str | None = None,
+    sla: str | None = None,
+    search: str | None = None,
+    merchant: str | None = None,
+    flag: str | None = None,
+) -> Select:
+    """`q` (over Ticket) narrowed to the queue's filters as `user` may see them (staff: every
+    ticket; a merchant user: its own merchant's). Every filter is served by an index: state, kind,
+    assignee and SLA deadlines by the tickets' own, the merchant through orders.merchant_id, the
+    markers by the partial indexes of app/tickets/activity.py."""
     merchant_scope = can(user, "merchant_tickets") and user.merchant_id is not None
     if not (can(user, "queue") or merchant_scope):
         raise Forbidden(str(_l("Staff only.")))
-    limit = min(limit or current_app.config["PAGE_SIZE"], 200)
-    q = select(Ticket).options(joinedload(Ticket.order, innerjoin=True).joinedload(Order.merchant, innerjoin=True))
-    if with_people:
-        q = q.options(joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee))
     if merchant_scope:
         q = q.where(Ticket.order_id.in_(select(Order.id).where(Order.merchant_id == user.merchant_id)))
     if state:
@@ -220,20 +259,36 @@ def list_tickets(
             raise Invalid(str(_l("Bad SLA filter.")), fields={"sla": ["warning or breached"]})
     if search:
         q = filter_by_text(q, search)
-    order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
-    rows: list[Ticket] = []
-    for part in _after_cursor(q, _decode_cursor(cursor)) if cursor else [q]:
-        if len(rows) > limit:
-            break
-        rows += db.session.scalars(part.order_by(*order).limit(limit + 1 - len(rows)))
-    nxt = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        nxt = _encode_cursor(
-            [last.sla_due_at.isoformat() if last.sla_due_at else None, last.created_at.isoformat(), last.id]
+    if merchant:
+        q = q.where(
+            Ticket.order_id.in_(
+                select(Order.id).join(Merchant, Merchant.id == Order.merchant_id).where(Merchant.code == merchant)
+            )
         )
-    return rows, nxt
+    if flag:
+        from app.tickets.activity import MARKERS, TicketActivity, marker_filter
+
+        if flag in MARKERS:
+            q = q.where(Ticket.id.in_(select(TicketActivity.ticket_id).where(marker_filter(flag))))
+        else:
+            raise Invalid(str(_l("Bad marker filter.")), fields={"flag": [", ".join(MARKERS)]})
+    return q
+
+
+def next_in_view(user: User, ticket: Ticket, filters: dict | None) -> Ticket | None:
+    """The ticket after `ticket` in the queue order under the filters of the user's last queue page
+    (their "view"): one keyset step, the same index range as the queue's next page."""
+    from app.tickets.saved_views import queue_kwargs
+
+    f = {k: str(v) for k, v in (filters or {}).items() if isinstance(v, str | int)}
+    cursor = _encode_cursor(
+        [ticket.sla_due_at.isoformat() if ticket.sla_due_at else None, ticket.created_at.isoformat(), ticket.id]
+    )
+    try:
+        rows, _ = list_tickets(user, search=f.get("q") or None, cursor=cursor, limit=1, **queue_kwargs(f))
+    except Invalid:  # filters saved by an older version: no next ticket rather than an error
+        return None
+    return rows[0] if rows else None
 
 
 def _cursor_time(value: str) -> datetime:

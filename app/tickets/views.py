@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from app.analytics.services import customer_flags
 from app.auth.permissions import can, permission_required
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
 from app.evidence import filing
 from app.evidence.uploads import UPLOAD_HEADER
 from app.extensions import db
-from app.tickets import progress, queries, services, tracker_cache, visibility
+from app.tickets import progress, queries, saved_views, services, tracker_cache, visibility
 from app.tickets.forms import (
     EVENT_FIELDS,
     AssignForm,
     EventForm,
     MessageForm,
     QueueFilterForm,
+    RenameViewForm,
+    SavedViewForm,
     TicketForm,
     cents_to_yuan,
     yuan_to_cents,
@@ -299,6 +302,11 @@ def _render_ticket(
         approval_limit=current_app.config["APPROVAL_LIMIT_CENTS"] if can(current_user, "capped_approvals") else None,
         approve_default=approve_default_cents(ticket),
         fast_track_words=explain(ticket) if ticket.fast_track_rule else "",
+        flags=customer_flags(ticket.customer_id, now) if can(current_user, "customer_flags") else None,
+        next_ticket=services.next_in_view(current_user, ticket, session.get("queue_filters"))
+        if can(current_user, "queue") and "queue_filters" in session  # the view: the last queue page's filters
+        else None,
+        has_view="queue_filters" in session,
         **ctx,
     ), status
 
@@ -312,31 +320,77 @@ WHO = {"all": None, "mine": "me", "unassigned": "none"}
 @permission_required("queue")
 def queue():
     form = QueueFilterForm(request.args)
-    if "state" not in request.args and not request.args.get("q"):  # a search looks at every state
-        form.state.data = "finance" if can(current_user, "pay") else "submitted"
     if not form.validate():
         raise Invalid(str(_l("Some filters are invalid.")), fields=form.errors)
-    state, kind, who = form.state.data or None, form.kind.data or None, form.who.data
+    if form.view.data and not any(
+        request.args.get(k) for k in ("state", "kind", "who", "sla", "merchant", "flag", "q")
+    ):
+        view = saved_views.get_view(form.view.data, current_user)  # a saved view: its filters in the URL
+        return redirect(url_for("tickets.queue", view=view.id, **(view.filters or {})))
+    if "state" not in request.args and not request.args.get("q") and not form.view.data:  # a search: every state
+        form.state.data = "finance" if can(current_user, "pay") else "submitted"
+    state, kind, who = form.state.data or None, form.kind.data or None, form.who.data or "all"
     search = (form.q.data or "").strip() or None
+    filters = {**form.filters(), "q": search or ""}
     rows, next_cursor = services.list_tickets(
         current_user,
-        state=state,
-        kind=kind,
-        assignee=WHO[who],
         search=search,
         cursor=form.cursor.data or None,
         with_people=True,
+        **saved_views.queue_kwargs(filters),
     )
+    session["queue_filters"] = {k: v for k, v in filters.items() if v and v != "all"} | {"state": state or ""}
     counts = queries.count_by_state(
         kind=kind, assignee_id=current_user.id if who == "mine" else None, unassigned=who == "unassigned"
     )
+    views = saved_views.with_counts(saved_views.visible_views(current_user), current_user)
     return render_template(
         "tickets/queue.html",
         form=form,
         rows=rows,
         counts=counts,
         next_cursor=next_cursor,
-        filters={"state": state or "", "kind": kind or "", "who": who, "q": search or ""},
+        filters=filters,
+        views=views,
+        view_id=form.view.data,
+        save_form=SavedViewForm(formdata=None, **filters),
         can_claim=can(current_user, "assign"),
         open_states=OPEN_STATES,
     )
+
+
+@bp.post("/queue/views")
+@permission_required("saved_views")
+def save_view():
+    form = SavedViewForm()
+    if not form.validate_on_submit():
+        raise Invalid(str(_l("Give the view a name.")), fields=form.errors)
+    view = saved_views.create_view(current_user, form.name.data, form.filters(), shared=form.shared.data == "1")
+    flash(_("View %(name)s saved.", name=view.name), "success")
+    return redirect(url_for("tickets.queue", view=view.id))
+
+
+@bp.get("/queue/views")
+@permission_required("saved_views")
+def manage_views():
+    views = saved_views.with_counts(saved_views.visible_views(current_user), current_user)
+    return render_template("tickets/views.html", views=views, rename_form=RenameViewForm(formdata=None))
+
+
+@bp.post("/queue/views/<int:view_id>")
+@permission_required("saved_views")
+def rename_view(view_id: int):
+    form = RenameViewForm()
+    if not form.validate_on_submit():
+        raise Invalid(str(_l("Give the view a name.")), fields=form.errors)
+    saved_views.rename_view(view_id, current_user, form.name.data)
+    flash(_("View renamed."), "success")
+    return redirect(url_for("tickets.manage_views"))
+
+
+@bp.post("/queue/views/<int:view_id>/delete")
+@permission_required("saved_views")
+def delete_view(view_id: int):
+    saved_views.delete_view(view_id, current_user)
+    flash(_("View deleted."), "success")
+    return redirect(url_for("tickets.manage_views"))
