@@ -155,6 +155,16 @@ def test_agents_cannot_create_or_change_shared_views(app, client, auth, quiet):
     assert client.post(f"/queue/views/{view_id}", data={"csrf_token": token, "name": "Team"}).status_code == 302
 
 
+def test_a_view_of_every_ticket_opens_once(app, client, auth, quiet):
+    agent = staff("agent")
+    t = make_ticket("evidence")
+    view = saved_views.create_view(agent, "Everything", {})
+    auth.login(agent)
+    resp = client.get(f"/queue?view={view.id}")
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/queue?view={view.id}&state="
+    assert t.ref in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
 def test_customers_have_no_views(app, client, auth):
     customer = make_user("customer")
     auth.login(customer)
