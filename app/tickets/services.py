@@ -85,9 +85,16 @@ def visible_order(order_no: str, user: User) -> Order:
 
 
 def create_ticket(
-    order_no: str, kind: str, description: str, actor: User, requested_amount_cents: int | None = None
+    order_no: str,
+    kind: str,
+    description: str,
+    actor: User,
+    requested_amount_cents: int | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Ticket:
-    """File a complaint/refund ticket on an order (customer: own orders; platform: any)."""
+    """File a complaint/refund ticket on an order (customer: own orders; platform: any).
+    `now`: the filing time (default the clock; seed-demo files in the past)."""
     if not can(actor, "file_ticket"):
         raise Forbidden(str(_l("Only customers and the platform file tickets.")))
     order = visible_order(order_no, actor)
@@ -105,7 +112,7 @@ def create_ticket(
             str(_l("The amount cannot exceed the refundable balance of %(b)s.", b=money(balance))),
             fields={"requested_amount_cents": [f"0..{balance}"]},
         )
-    now = utcnow()
+    now = now or utcnow()
     ticket = Ticket(
         ref=new_ref(now),
         tracker_token=secrets.token_urlsafe(24),
@@ -341,13 +348,17 @@ def assign_ticket(ticket: Ticket, assignee: User | None, actor: User, version: i
     return ticket
 
 
-def add_message(ticket: Ticket, author: User, body: str, internal: bool = False) -> Message:
+def add_message(
+    ticket: Ticket, author: User, body: str, internal: bool = False, *, now: datetime | None = None
+) -> Message:
     body = (body or "").strip()
     if not body:
         raise Invalid(str(_l("The message is empty.")), fields={"body": [str(_l("Required."))]})
     if internal and not can(author, "internal_notes"):
         raise Forbidden(str(_l("Customers cannot write internal notes.")))
-    msg = Message(ticket_id=ticket.id, author_id=author.id, body=body[:5000], internal=internal)
+    msg = Message(
+        ticket_id=ticket.id, author_id=author.id, body=body[:5000], internal=internal, created_at=now or utcnow()
+    )
     db.session.add(msg)
     causes.message_posted(ticket, msg, author)
     db.session.commit()
