@@ -20,13 +20,13 @@ import secrets
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import Conflict, Invalid, NotAllowed
 from app.extensions import db
 from app.notifications import causes
 from app.payouts.gateways import BalanceGateway, PayoutRequest, get_gateway
-from app.payouts.models import Payout
+from app.payouts.models import Payout, PayoutDecline
 from app.tickets.models import Ticket
 
 if TYPE_CHECKING:
@@ -52,6 +52,51 @@ def locked_state(ticket_id: int) -> tuple[str, int]:
     """Lock the ticket row (first, always) and return its committed (state, version)."""
     row = db.session.execute(select(Ticket.state, Ticket.version).where(Ticket.id == ticket_id).with_for_update()).one()
     return row.state, row.version
+
+
+def declined_channels(ticket_id: int) -> set[str]:
+    """The channels a gateway declined for this ticket since it last came to finance: closed to it
+    until it goes back to review."""
+    return set(
+        db.session.scalars(
+            select(PayoutDecline.channel).where(
+                PayoutDecline.ticket_id == ticket_id, PayoutDecline.cleared_at.is_(None)
+            )
+        )
+    )
+
+
+def payable_channels(ticket: Ticket, declined: set[str] | None = None) -> list[str]:
+    """Where this ticket's refund may still go: the order's channel, then the platform balance,
+    minus the channels that declined it."""
+    declined = declined_channels(ticket.id) if declined is None else declined
+    options = dict.fromkeys((ticket.order.payment_channel, "balance"))
+    return [c for c in options if c not in declined]
+
+
+def record_decline(payout: Payout, now) -> None:
+    """Remember a declined attempt (in the caller's transaction, which holds the ticket's lock)."""
+    known = db.session.scalar(
+        select(PayoutDecline).where(
+            PayoutDecline.ticket_id == payout.ticket_id,
+            PayoutDecline.channel == payout.channel,
+            PayoutDecline.cleared_at.is_(None),
+        )
+    )
+    if known is not None:  # cannot happen (a declined channel is refused), kept idempotent anyway
+        return
+    db.session.add(
+        PayoutDecline(
+            payout_id=payout.id,
+            ticket_id=payout.ticket_id,
+            channel=payout.channel,
+            code=payout.decline_code or "unknown",
+            message=payout.last_error or "",
+            idempotency_key=payout.idempotency_key,
+            amount_cents=payout.amount_cents,
+            at=now,
+        )
+    )
 
 
 def gateway_already_paid(payout: Payout) -> bool:
@@ -118,6 +163,12 @@ def check_return_to_review(ctx: EventContext) -> None:
         raise Conflict(str(_l("A payout for this ticket is under way or done; it cannot go back to review.")))
     payout.status = "cancelled"
     payout.updated_at = ctx.now
+    db.session.execute(  # the customer may give another account on a declined channel
+        update(PayoutDecline)
+        .where(PayoutDecline.ticket_id == ctx.ticket.id, PayoutDecline.cleared_at.is_(None))
+        .values(cleared_at=ctx.now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def request_for(payout: Payout) -> PayoutRequest:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateField, DateTimeLocalField, DecimalField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.inputs import InputForm
 from app.tickets.labels import PRODUCT_TYPE_LABELS
-from app.tickets.models import PRODUCT_TYPES
+from app.tickets.models import PAYMENT_CHANNELS, PRODUCT_TYPES
 
 MAX_REPORT_DAYS = 366
 
@@ -31,7 +32,56 @@ class PayForm(InputForm):
 
 
 class RetryForm(InputForm):
-    pass
+    """Retry a failed payout: on its channel, or (after a decline, which closes that channel for
+    the ticket) on another one; the service checks which."""
+
+    channel = SelectField(_l("Retry on"), validate_choice=False)
+
+
+class BulkPayForm(InputForm):
+    """Pay the selected tickets (checkboxes named `ref`) to their original channel or the balance."""
+
+    ref = SelectMultipleField(_l("Selected tickets"), validate_choice=False)
+    channel = SelectField(
+        _l("Pay to"),
+        choices=[
+            SelectChoice("original", _l("Each order's original channel")),
+            SelectChoice("balance", _l("Platform balance")),
+        ],
+        default="original",
+    )
+
+
+AGE_CHOICES = (1, 3, 7, 14, 30)
+MAX_YUAN = Decimal("10000000")
+
+
+class QueueFilterForm(InputForm):
+    """GET filters of the finance desk (amounts typed in yuan)."""
+
+    class Meta:
+        csrf = False
+
+    channel = SelectField(_l("Original channel"), validate_choice=False)
+    min_yuan = DecimalField(_l("From (¥)"), places=2, validators=[Optional(), NumberRange(min=0, max=MAX_YUAN)])
+    max_yuan = DecimalField(_l("To (¥)"), places=2, validators=[Optional(), NumberRange(min=0, max=MAX_YUAN)])
+    age = SelectField(_l("Waiting for at least"), validate_choice=False)
+
+    def validate_channel(self, field) -> None:
+        if field.data and field.data not in PAYMENT_CHANNELS:
+            raise ValidationError(_l("Unknown channel."))
+
+    def validate_age(self, field) -> None:
+        if field.data and field.data not in {str(d) for d in AGE_CHOICES}:
+            raise ValidationError(_l("Choose one of the listed ages."))
+
+    def validate_max_yuan(self, field) -> None:
+        if field.data is not None and self.min_yuan.data is not None and field.data < self.min_yuan.data:
+            raise ValidationError(_l("The upper amount must not be below the lower one."))
+
+    @staticmethod
+    def cents(value: Decimal | None) -> int | None:
+        return None if value is None else int((value * 100).to_integral_value())
 
 
 class ReturnForm(InputForm):
@@ -55,7 +105,7 @@ class IncidentForm(InputForm):
     product_types = MultiCheckboxField(
         _l("Affected product types"),
         choices=[SelectChoice(t, PRODUCT_TYPE_LABELS[t]) for t in PRODUCT_TYPES],
-        validators=[DataRequired(_l("Choose at least one."))],
+        validators=[Optional()],
     )
     note = TextAreaField(_l("What happened"), validators=[DataRequired(_l("Required.")), Length(max=2000)])
 

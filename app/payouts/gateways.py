@@ -11,8 +11,10 @@ The interface (duck-typed; see `Gateway`):
                                     the caller's transaction (the balance ledger): the payout
                                     succeeds in the same commit as the ticket's `pay` event.
     pay(req) -> GatewayResult       status "succeeded" (with the provider's reference) or
-                                    "declined" (permanent, no money moved; `error` is shown to
-                                    finance, who may Retry or Return to review).
+                                    "declined" (permanent for that channel, no money moved;
+                                    `code` is one of app/payouts/labels.DECLINE_CODES, shown
+                                    translated, `error` the provider's message; finance may
+                                    Retry on another channel or Return to review).
                                     Raise GatewayUnavailable for anything uncertain or
                                     transient (timeout, 5xx, network): the job is retried with
                                     backoff and the SAME key, so the provider answers again.
@@ -24,7 +26,8 @@ Plugging in a real adapter (Alipay 单笔转账, WeChat 商家转账到零钱, a
 write a class with the interface above whose constructor takes the app config (a dict);
 send `req.idempotency_key` as the provider's merchant-side request number (e.g. Alipay
 `out_biz_no`, WeChat `out_bill_no`) so the provider de-duplicates; map "definitely refused"
-to "declined" and everything else to GatewayUnavailable; implement `lookup` with the
+to "declined" with its code (the provider's code mapped to `DECLINE_CODES`) and everything
+else to GatewayUnavailable; implement `lookup` with the
 provider's query API. Then point the channel at it, without code changes elsewhere:
 `PAYOUT_GATEWAYS="alipay=mypkg.alipay:AlipayGateway,wechat=mypkg.wechat:WechatGateway"`.
 Channels not named there use the defaults below (balance ledger; simulator for the rest).
@@ -65,6 +68,7 @@ class GatewayResult:
     status: str  # "succeeded" | "declined"
     reference: str | None = None
     error: str | None = None
+    code: str | None = None  # with a decline: one of app/payouts/labels.DECLINE_CODES
 
     @property
     def succeeded(self) -> bool:
@@ -135,7 +139,9 @@ class SimulatedGateway:
         if latency > 0:
             time.sleep(latency / 1000)
         if random.random() < float(self.config.get("PAYOUT_SIM_DECLINE_RATE", 0)):
-            return GatewayResult("declined", error="simulated: the receiving account refused the transfer")
+            return GatewayResult(
+                "declined", error="simulated: the receiving account refused the transfer", code="account_refused"
+            )
         if random.random() < float(self.config.get("PAYOUT_SIM_FAILURE_RATE", 0)):
             raise GatewayUnavailable("simulated: gateway timeout")
         reference = f"{self.PREFIX.get(self.name, 'SIM')}-{secrets.token_hex(8).upper()}"

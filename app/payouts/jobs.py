@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.extensions import db, rowcount
 from app.jobs import enqueue
-from app.payouts.checks import lock_ticket, notify_failed, notify_paid, request_for
+from app.payouts.checks import lock_ticket, notify_failed, notify_paid, record_decline, request_for
 from app.payouts.gateways import GatewayResult, GatewayUnavailable, PayoutRequest, get_gateway
 from app.payouts.models import Payout
 from app.types import utcnow
@@ -118,6 +118,8 @@ def record_result(req: PayoutRequest, result: GatewayResult) -> str:
     if not result.succeeded:
         payout.status, payout.failure_kind, payout.failed_at = "failed", "declined", now
         payout.last_error = (result.error or "declined")[:2000]
+        payout.decline_code = (result.code or "unknown")[:40]
+        record_decline(payout, now)
         notify_failed(ticket, payout)
         db.session.commit()
         return "failed"

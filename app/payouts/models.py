@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -19,6 +19,8 @@ PAYOUT_CHANNELS = ("balance", "alipay", "wechat", "bank_card")
 # (the ticket is paid in the same transaction); failed: the gateway refused or retries ran out
 # (finance sees the reason: Retry or Return to review); cancelled: returned to review after a
 # failure (a later Pay reuses the row with a fresh idempotency key).
+# One row per ticket, whatever happens: a retry (on the same or another channel) restarts this
+# row with a new attempt, never a second row. See docs/payouts.md.
 PAYOUT_STATUSES = ("pending", "processing", "succeeded", "failed", "cancelled")
 
 
@@ -39,6 +41,8 @@ class Payout(Model):
     # "declined": the gateway refused (no money moved); "exhausted": retries ran out on
     # uncertain errors (the gateway is asked again before anything else is tried).
     failure_kind: Mapped[str | None] = mapped_column(String(20))
+    # the gateway's decline code, mapped to one of app/payouts/labels.DECLINE_CODES (shown translated)
+    decline_code: Mapped[str | None] = mapped_column(String(40))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -51,6 +55,26 @@ class Payout(Model):
 
     def __repr__(self) -> str:
         return f"<Payout {self.id} ticket={self.ticket_id} {self.status}>"
+
+
+class PayoutDecline(Model):
+    """One row per declined attempt: the channel stays closed for this ticket (a decline is the
+    gateway's permanent answer for that account) until finance returns the ticket to review — the
+    customer may then give another account (`cleared_at`); a retry must use another channel."""
+
+    __tablename__ = "payout_declines"
+    __table_args__ = (Index("ix_payout_declines_ticket_id_channel", "ticket_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int]
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # returned to review since
 
 
 class BalanceLedger(Model):

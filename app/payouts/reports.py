@@ -1,4 +1,5 @@
-"""What the finance desk reads: the queue, payouts per day and channel, failures, CSV export.
+"""What the finance desk reads: the queue (filtered, with totals), payouts per day and channel,
+failures, CSV export (headers in the reader's language).
 
 Days are calendar days in TZ_DISPLAY (Asia/Shanghai), computed in Python so that the same
 code runs on SQLite and PostgreSQL.
@@ -14,7 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -46,12 +49,55 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return lo, hi
 
 
-def queue_rows(limit: int = 300) -> list[QueueRow]:
+@dataclass(frozen=True)
+class QueueFilter:
+    """The desk's filters: the order's channel, the approved amount (cents, inclusive) and how long
+    the ticket has waited for finance (at least `min_age_days` days)."""
+
+    channel: str | None = None
+    min_cents: int | None = None
+    max_cents: int | None = None
+    min_age_days: int | None = None
+
+    def where(self, now: datetime) -> list:
+        where = [Ticket.state == "finance"]
+        if self.channel:
+            where.append(Ticket.order_id.in_(select(Order.id).where(Order.payment_channel == self.channel)))
+        if self.min_cents is not None:
+            where.append(Ticket.approved_amount_cents >= self.min_cents)
+        if self.max_cents is not None:
+            where.append(Ticket.approved_amount_cents <= self.max_cents)
+        if self.min_age_days:
+            where.append(Ticket.state_changed_at <= now - timedelta(days=self.min_age_days))
+        return where
+
+
+@dataclass
+class QueueTotals:
+    count: int
+    amount_cents: int
+    shown: int  # rows on the page (at most the limit)
+
+
+def queue_totals(filters: QueueFilter, now: datetime, shown: int) -> QueueTotals:
+    """How many tickets match and their approved amount (over all of them, not just the page)."""
+    n, cents = db.session.execute(
+        select(func.count(Ticket.id), func.coalesce(func.sum(Ticket.approved_amount_cents), 0)).where(
+            *filters.where(now)
+        )
+    ).one()
+    return QueueTotals(int(n or 0), int(cents or 0), shown)
+
+
+def queue_rows(filters: QueueFilter | None = None, now: datetime | None = None, limit: int = 300) -> list[QueueRow]:
     """Tickets waiting for finance, oldest first, with their payout and who approved them."""
+    from app.types import utcnow
+
+    filters = filters or QueueFilter()
     tickets = list(
         db.session.scalars(
             select(Ticket)
-            .where(Ticket.state == "finance")
+            .where(*filters.where(now or utcnow()))
             .options(selectinload(Ticket.order).selectinload(Order.merchant))
             .order_by(Ticket.state_changed_at, Ticket.id)
             .limit(limit)
@@ -71,6 +117,21 @@ def queue_rows(limit: int = 300) -> list[QueueRow]:
         ):
             decided[ev.ticket_id] = ev  # the latest decision wins
     return [QueueRow(t, payouts.get(t.id), decided.get(t.id)) for t in tickets]
+
+
+def declined_by_ticket(ticket_ids: list[int]) -> dict[int, set[str]]:
+    """The declined channels of each ticket (one query for the desk)."""
+    from app.payouts.models import PayoutDecline
+
+    found: dict[int, set[str]] = defaultdict(set)
+    if ticket_ids:
+        for ticket_id, channel in db.session.execute(
+            select(PayoutDecline.ticket_id, PayoutDecline.channel).where(
+                PayoutDecline.ticket_id.in_(ticket_ids), PayoutDecline.cleared_at.is_(None)
+            )
+        ):
+            found[ticket_id].add(channel)
+    return dict(found)
 
 
 def day_channel_totals(start: date, end: date) -> list[dict]:
@@ -106,24 +167,30 @@ def failures(limit: int = 200) -> list[Payout]:
     )
 
 
-CSV_HEADER = (
-    "payout_id",
-    "ticket_ref",
-    "order_no",
-    "channel",
-    "amount",
-    "amount_cents",
-    "status",
-    "reference",
-    "manual",
-    "attempts",
-    "created_at",
-    "succeeded_at",
-    "last_error",
+# The export's columns, headed in the reader's language (the columns' order never changes).
+CSV_COLUMNS = (
+    ("payout_id", _l("Payout no.")),
+    ("ticket_ref", _l("Ticket")),
+    ("order_no", _l("Order no.")),
+    ("channel", _l("Channel")),
+    ("amount", _l("Amount (yuan)")),
+    ("amount_cents", _l("Amount (fen)")),
+    ("status", _l("Status")),
+    ("reference", _l("Gateway reference")),
+    ("manual", _l("Paid by hand")),
+    ("attempts", _l("Attempts")),
+    ("created_at", _l("Created (Beijing time)")),
+    ("succeeded_at", _l("Paid (Beijing time)")),
+    ("decline", _l("Decline reason")),
+    ("last_error", _l("Gateway message")),
 )
 
 
-def _cell(value) -> str:
+def csv_header() -> list[str]:
+    return [str(label) for _key, label in CSV_COLUMNS]
+
+
+def csv_cell(value) -> str:
     """Text for a CSV cell; formula-looking text is quoted so spreadsheets do not run it."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -136,31 +203,35 @@ def export_csv(start: date, end: date) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_header())
     rows = db.session.scalars(
         select(Payout)
         .options(selectinload(Payout.ticket).selectinload(Ticket.order))
         .where(Payout.created_at >= lo, Payout.created_at < hi)
         .order_by(Payout.created_at, Payout.id)
     )
+    from app.payouts.labels import decline_label, status_label
+    from app.tickets.labels import CHANNEL_LABELS
+
     for p in rows:
         local = lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if dt else ""  # noqa: E731
         writer.writerow(
             [
-                _cell(v)
+                csv_cell(v)
                 for v in (
                     p.id,
                     p.ticket.ref,
                     p.ticket.order.order_no,
-                    p.channel,
+                    str(CHANNEL_LABELS.get(p.channel, p.channel)),
                     f"{p.amount_cents / 100:.2f}",
                     p.amount_cents,
-                    p.status,
+                    status_label(p.status),
                     p.gateway_reference,
-                    "yes" if p.manual else "no",
+                    _("yes") if p.manual else _("no"),
                     p.attempts,
                     local(p.created_at),
                     local(p.succeeded_at),
+                    decline_label(p.decline_code) if p.decline_code else "",
                     p.last_error,
                 )
             ]

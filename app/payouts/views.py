@@ -1,6 +1,8 @@
-"""The finance desk (HTML): queue with Pay / Retry / Return to review, reports, CSV, incidents.
+"""The finance desk (HTML): queue with filters and totals, Pay / Bulk pay / Retry (on another
+channel after a decline) / Return to review, reports, CSV, incidents.
 
-Finance and managers only (others get 403); only finance pays, only managers declare incidents.
+Finance and managers see the desk (others get 403); only finance pays; managers and admins
+declare incidents.
 """
 
 from __future__ import annotations
@@ -13,8 +15,22 @@ from flask_login import current_user
 from app.auth.permissions import permission_required
 from app.errors import Invalid
 from app.payouts import reports, services
-from app.payouts.forms import EndIncidentForm, IncidentForm, PayForm, ReportRangeForm, RetryForm, ReturnForm, to_utc
-from app.payouts.reports import local_day
+from app.payouts.checks import payable_channels
+from app.payouts.forms import (
+    AGE_CHOICES,
+    BulkPayForm,
+    EndIncidentForm,
+    IncidentForm,
+    PayForm,
+    QueueFilterForm,
+    ReportRangeForm,
+    RetryForm,
+    ReturnForm,
+    to_utc,
+)
+from app.payouts.labels import decline_label, status_label
+from app.payouts.reports import QueueFilter, local_day
+from app.tickets.models import PAYMENT_CHANNELS
 from app.tickets.services import get_ticket
 from app.types import utcnow
 from app.workflow import incidents as incident_services
@@ -34,15 +50,59 @@ def _form_error(form) -> None:
 @bp.get("/")
 @permission_required("finance_desk")
 def queue():
-    rows = reports.queue_rows()
+    filters = QueueFilterForm(request.args)
+    filters.channel.choices = [("", _("Any channel"))] + [(c, c) for c in PAYMENT_CHANNELS]
+    filters.age.choices = [("", _("Any age"))] + [(str(d), str(d)) for d in AGE_CHOICES]
+    if not filters.validate():  # a bad filter is a clear 422, never a 500
+        raise Invalid(str(_l("Some filters are invalid.")), fields=filters.errors)
+    chosen = QueueFilter(
+        channel=filters.channel.data or None,
+        min_cents=filters.cents(filters.min_yuan.data),
+        max_cents=filters.cents(filters.max_yuan.data),
+        min_age_days=int(filters.age.data) if filters.age.data else None,
+    )
+    now = utcnow()
+    rows = reports.queue_rows(chosen, now)
+    declined = reports.declined_by_ticket([row.ticket.id for row in rows if row.payout is not None])
     return render_template(
         "payouts/queue.html",
         rows=rows,
+        filters=filters,
+        totals=reports.queue_totals(chosen, now, len(rows)),
+        channels=PAYMENT_CHANNELS,
+        ages=AGE_CHOICES,
+        payable={row.ticket.id: payable_channels(row.ticket, declined.get(row.ticket.id, set())) for row in rows},
+        declined=declined,
         allowed_events=allowed_events,
         pay_form=PayForm(),
+        bulk_form=BulkPayForm(formdata=None),
         retry_form=RetryForm(),
         return_form=ReturnForm(),
+        decline_label=decline_label,
     )
+
+
+@bp.post("/bulk-pay")
+@permission_required("pay")
+def bulk_pay():
+    form = BulkPayForm()
+    if not form.validate_on_submit():
+        _form_error(form)
+    outcomes = services.bulk_pay(list(form.ref.data or []), current_user, channel=form.channel.data)
+    started = [o for o in outcomes if o.started]
+    refused = [o for o in outcomes if not o.started]
+    if started:
+        flash(
+            _(
+                "Payouts started for %(n)s tickets: %(refs)s.",
+                n=len(started),
+                refs=", ".join(f"{o.ref} ({status_label(o.status or '')})" for o in started),
+            ),
+            "success",
+        )
+    for o in refused:
+        flash(_("%(ref)s: nothing started. %(why)s", ref=o.ref, why=o.message), "error")
+    return redirect(url_for("payouts.queue"))
 
 
 @bp.post("/tickets/<ref>/pay")
@@ -62,7 +122,7 @@ def retry(payout_id: int):
     form = RetryForm()
     if not form.validate_on_submit():
         _form_error(form)
-    payout = services.retry_payout(payout_id, current_user)
+    payout = services.retry_payout(payout_id, current_user, channel=form.channel.data or None)
     flash(_("Payout for %(ref)s: %(status)s.", ref=payout.ticket.ref, status=status_label(payout.status)), "success")
     return redirect(url_for("payouts.queue"))
 
@@ -142,19 +202,10 @@ def end_incident(incident_id: int):
     return redirect(url_for("payouts.incidents"))
 
 
-STATUS_LABELS = {
-    "pending": _l("Queued"),
-    "processing": _l("Sending"),
-    "succeeded": _l("Paid"),
-    "failed": _l("Failed"),
-    "cancelled": _l("Cancelled"),
-}
-
-
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
 @bp.app_context_processor
 def payout_labels():
-    return {"payout_status_label": status_label}
+    return {
+        "payout_status_label": status_label,
+        "decline_label": decline_label,
+        "incident_covers_all": incident_services.covers_all,
+    }

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.errors import Conflict, Forbidden, Invalid, NotAllowed
 from app.notifications.models import Notification
 from app.payouts import checks, jobs, services
-from app.payouts.models import BalanceLedger, Payout, SimulatedCharge
+from app.payouts.models import BalanceLedger, Payout, PayoutDecline, SimulatedCharge
 from app.types import utcnow
 from app.workflow.models import TicketEvent
 from app.workflow.service import apply_event
@@ -77,18 +77,33 @@ def test_other_channels_than_original_or_balance_are_refused(app, db):
         services.request_payout(ticket.id, staff("finance"), channel="bank_card")
 
 
-def test_a_decline_shows_the_reason_and_retry_pays_with_a_fresh_key(app, db):
-    ticket = make_ticket("finance")
+def test_a_decline_closes_its_channel_and_the_retry_on_another_pays_with_a_fresh_key(app, db):
+    ticket = make_ticket("finance", order=make_order(payment_channel="wechat"))
     app.config["PAYOUT_SIM_DECLINE_RATE"] = 1.0
     payout = services.request_payout(ticket.id, staff("finance"))
     db.session.refresh(payout)
     assert payout.status == "failed" and "refused" in payout.last_error and ticket.state == "finance"
+    assert payout.decline_code == "account_refused"
     old_key = payout.idempotency_key
     app.config["PAYOUT_SIM_DECLINE_RATE"] = 0.0
-    services.retry_payout(payout.id, staff("finance"))
-    db.session.refresh(payout)
-    assert payout.status == "succeeded" and payout.idempotency_key != old_key and payout.last_error is None
-    assert db.session.get(type(ticket), ticket.id).state == "paid" and charges(db) == 1
+    with pytest.raises(Invalid) as refused:  # a decline is permanent on that channel
+        services.retry_payout(payout.id, staff("finance"))
+    assert refused.value.fields == {"channel": ["balance"]}
+    with pytest.raises(Invalid):
+        services.request_payout(ticket.id, staff("finance"), channel="wechat")
+    services.retry_payout(payout.id, staff("finance"), channel="balance")
+    db.session.expire_all()
+    payout = db.session.get(Payout, payout.id)
+    assert payout.status == "succeeded" and payout.idempotency_key != old_key and payout.channel == "balance"
+    assert payout.decline_code is None and payout.gateway_reference.startswith("BAL-")
+    assert db.session.get(type(ticket), ticket.id).state == "paid" and charges(db) == 0
+    declines = db.session.scalars(select(PayoutDecline)).all()
+    assert [(d.ticket_id, d.channel, d.code, d.idempotency_key) for d in declines] == [
+        (ticket.id, "wechat", "account_refused", old_key)
+    ]
+    assert db.session.scalar(select(func.count(Payout.id))) == 1  # still the ticket's one payout
+    ledger = db.session.scalars(select(BalanceLedger)).all()
+    assert [(r.user_id, r.amount_cents) for r in ledger] == [(ticket.customer_id, 10_000)]
 
 
 def test_return_to_review_after_a_failure_then_pay_again(app, db):
