@@ -24,6 +24,15 @@ ACTION_LABELS = {
     "password_reset": _l("Password reset"),
     "token_created": _l("API token created"),
     "token_revoked": _l("API token revoked"),
+    "merchant_top_up": _l("Merchant deposit topped up"),
+    "merchant_suspend": _l("Merchant suspended"),
+    "merchant_unsuspend": _l("Merchant suspension lifted"),
+    "merchant_blacklist": _l("Merchant blacklisted"),
+    "merchant_unblacklist": _l("Merchant taken off the blacklist"),
+    "incident_declared": _l("Incident declared"),
+    "incident_ended": _l("Incident end set"),
+    "calendar_date_set": _l("Calendar date set"),
+    "calendar_date_removed": _l("Calendar date removed"),
 }
 LANGUAGES = [SelectChoice("zh_Hans_CN", "中文"), SelectChoice("en", "English")]
 

@@ -31,6 +31,16 @@ ACTIONS = (
     "password_reset",
     "token_created",
     "token_revoked",
+    # written by the other admin pages (merchants, incidents, the business calendar)
+    "merchant_top_up",
+    "merchant_suspend",
+    "merchant_unsuspend",
+    "merchant_blacklist",
+    "merchant_unblacklist",
+    "incident_declared",
+    "incident_ended",
+    "calendar_date_set",
+    "calendar_date_removed",
 )
 T = TypeVar("T")
 

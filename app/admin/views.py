@@ -18,7 +18,7 @@ from app.admin.forms import (
     UserForm,
     action_label,
 )
-from app.auth.permissions import NAV, can, permission_required
+from app.auth.permissions import NAV, ROLES, can, permission_required, role_can
 from app.errors import DomainError, Invalid
 from app.extensions import db
 from app.tickets.progress import role_label
@@ -26,7 +26,7 @@ from app.tickets.progress import role_label
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The admin pages' tabs: the header's entries for these permissions, each shown only to who may open it.
-TAB_PERMISSIONS = ("admin_users", "api_tokens", "audit_log", "calendar_admin")
+TAB_PERMISSIONS = ("admin_users", "api_tokens", "audit_log", "calendar_admin", "incidents", "merchants_page")
 TABS = tuple(entry for entry in NAV if entry[2] in TAB_PERMISSIONS)
 
 
@@ -81,6 +81,9 @@ def users():
             return _secret_page(_("Account created"), user.email, password, back, 201)
     elif form.is_submitted():
         status = 422
+    elif request.args.get("merchant"):  # "create an account" from a merchant's page: prefilled
+        form.merchant.data = request.args["merchant"][:40]
+        form.role.data = next(r for r in ROLES if role_can(r, "merchant_tickets"))
     filters = UserFilterForm(request.args)
     if not filters.validate():  # e.g. a NUL byte in the search box: a clear 422, never a 500
         raise Invalid(str(_l("Some filters are invalid.")), fields=filters.errors)

@@ -50,7 +50,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # managers
     "sla_dashboard": frozenset({"manager"}),
     "sla_alerts": frozenset({"manager"}),  # notified of SLA breaches
-    "incidents": frozenset({"manager"}),
+    "incidents": frozenset({"manager", "admin"}),  # declare and end platform incidents
     "calendar_admin": frozenset({"manager", "admin"}),
     "analytics": frozenset({"manager", "admin"}),  # complaint analytics page and /api/v1/analytics
     # administration
@@ -67,7 +67,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "merchant_tickets": frozenset({"merchant"}),  # its own merchant's tickets: desk, answers, evidence, messages
     "merchants_page": frozenset({"agent", "finance", "manager", "admin"}),  # scores, ledgers, collective groups
     "merchant_top_up": frozenset({"finance", "admin"}),  # deposit (保证金) top-ups
-    "merchant_standing": frozenset({"manager"}),  # suspend / blacklist, with a reason
+    "merchant_standing": frozenset({"manager", "admin"}),  # suspend / blacklist, with a reason
     "merchant_reports": frozenset({"finance", "manager", "admin"}),  # deductions per merchant and day
     "merchant_deposit_alerts": frozenset({"finance"}),  # told when a deposit falls below the floor
     "webhooks": frozenset({"admin", "platform", "merchant"}),  # register outgoing webhooks
@@ -87,6 +87,7 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("Audit log"), "admin.audit_log", "audit_log"),
     (_l("Business calendar"), "sla.calendar", "calendar_admin"),
     (_l("Refund policies"), "kb.index", "kb_edit"),
+    (_l("Incidents"), "payouts.incidents", "incidents"),
     (_l("Merchant desk"), "merchants.desk", "merchant_tickets"),
     (_l("Merchants"), "merchants.index", "merchants_page"),
     (_l("Notifications"), "notifications.index", "notifications"),

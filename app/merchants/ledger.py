@@ -97,6 +97,18 @@ def top_up(merchant_code: str, amount_cents: int, actor: User, note: str = "") -
     try:
         merchant = lock_merchant(merchant_id)
         entry = _book(merchant, "deposit", amount_cents, actor_id=actor.id, note=note or "", now=utcnow())
+        from app.admin.services import record
+
+        record(
+            actor,
+            "merchant_top_up",
+            "merchant",
+            merchant.id,
+            merchant.code,
+            amount_cents=amount_cents,
+            balance_cents=merchant.deposit_cents,
+            note=(note or "")[:200],
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -97,7 +97,7 @@ def answer(
 
 def _standing(merchant_code: str, actor: User, action: str, reason: str) -> Merchant:
     if not can(actor, "merchant_standing"):
-        raise Forbidden(str(_l("Only managers suspend or blacklist merchants.")))
+        raise Forbidden(str(_l("Only managers and admins suspend or blacklist merchants.")))
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(str(_l("A reason is required.")), fields={"reason": [str(_l("Required."))]})
@@ -114,6 +114,9 @@ def _standing(merchant_code: str, actor: User, action: str, reason: str) -> Merc
     else:
         raise Invalid(str(_l("Unknown action.")))
     db.session.add(MerchantAction(merchant_id=merchant.id, action=action, reason=reason[:2000], actor_id=actor.id))
+    from app.admin.services import record
+
+    record(actor, "merchant_" + action, "merchant", merchant.id, merchant.code, reason=reason[:500])
     db.session.commit()
     from app.merchants.webhooks import merchant_event
 
@@ -140,6 +143,11 @@ def blacklist(code: str, actor: User, reason: str) -> Merchant:
 
 def unblacklist(code: str, actor: User, reason: str) -> Merchant:
     return _standing(code, actor, "unblacklist", reason)
+
+
+def accounts_of(merchant_id: int) -> list[User]:
+    """The merchant's own log-in accounts (bound to it at creation)."""
+    return list(db.session.scalars(select(User).where(User.merchant_id == merchant_id).order_by(User.email)))
 
 
 def actions_of(merchant_id: int) -> list[MerchantAction]:

@@ -21,6 +21,7 @@ from app.merchants.collective import groups_for
 from app.merchants.forms import AnswerForm, MerchantMessageForm, ReissueFeedbackForm, StandingForm, TopUpForm
 from app.merchants.score import score_of
 from app.merchants.workflow import ANSWERS
+from app.payouts.reports import csv_cell
 from app.tickets import queries, visibility
 from app.tickets.services import add_message, get_ticket
 from app.types import utcnow
@@ -179,6 +180,7 @@ def detail(code: str):
         entries=ledger.ledger_of(merchant.id),
         charges=ledger.charges_of(merchant.id),
         actions=services.actions_of(merchant.id),
+        accounts=services.accounts_of(merchant.id),
         open_complaints=services.open_complaints(merchant.id),
         top_up_form=TopUpForm(formdata=None),
         standing_form=StandingForm(formdata=None),
@@ -240,13 +242,16 @@ def deductions_report():
     rows = reports.deductions_per_day(start, end)
     if request.args.get("format") == "csv":
         out = io.StringIO()
+        out.write("\ufeff")  # UTF-8 with BOM: spreadsheets read the localized headers right
         writer = csv.writer(out)
-        writer.writerow(["day", "merchant_code", "merchant_name", "deductions", "amount_cents"])
+        writer.writerow(
+            [_("Day (Beijing time)"), _("Merchant code"), _("Merchant"), _("Deductions"), _("Amount (fen)")]
+        )
         for r in rows:
-            writer.writerow([r.day.isoformat(), r.code, r.name, r.count, r.amount_cents])
+            writer.writerow([r.day.isoformat(), r.code, csv_cell(r.name), r.count, r.amount_cents])
         return Response(
             out.getvalue(),
-            mimetype="text/csv",
+            mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": f"attachment; filename=merchant-deductions-{start}-{end}.csv"},
         )
     return render_template("merchants/report.html", rows=rows, start=start, end=end)

@@ -83,8 +83,9 @@ def invalidate_calendar() -> None:
     current_app.extensions.pop("sla_calendar", None)
 
 
-def set_business_date(day: date, kind: str, note: str = "") -> BusinessDate:
-    """Admin: declare `day` a holiday or a working day (replaces an earlier entry). Commits."""
+def set_business_date(day: date, kind: str, note: str = "", actor=None) -> BusinessDate:
+    """Admin: declare `day` a holiday or a working day (replaces an earlier entry). Commits; with
+    an `actor` (the calendar page) the change is in the admin audit log."""
     if kind not in ("holiday", "workday"):
         raise ValueError("kind must be holiday or workday")
     row = db.session.scalar(select(BusinessDate).where(BusinessDate.day == day))
@@ -92,6 +93,10 @@ def set_business_date(day: date, kind: str, note: str = "") -> BusinessDate:
         row = BusinessDate(day=day)
         db.session.add(row)
     row.kind, row.note = kind, note
+    if actor is not None:
+        from app.admin.services import record
+
+        record(actor, "calendar_date_set", "calendar", None, day.isoformat(), kind=kind, note=note[:200])
     db.session.commit()
     invalidate_calendar()
     return row
@@ -102,10 +107,14 @@ def business_dates() -> list[BusinessDate]:
     return list(db.session.scalars(select(BusinessDate).order_by(BusinessDate.day.desc())))
 
 
-def remove_business_date(day: date) -> bool:
+def remove_business_date(day: date, actor=None) -> bool:
     row = db.session.scalar(select(BusinessDate).where(BusinessDate.day == day))
     if row is not None:
         db.session.delete(row)
+        if actor is not None:
+            from app.admin.services import record
+
+            record(actor, "calendar_date_removed", "calendar", None, day.isoformat(), kind=row.kind)
         db.session.commit()
     invalidate_calendar()
     return row is not None

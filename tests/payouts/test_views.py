@@ -22,8 +22,9 @@ DESK_PAGES = ("/finance/", "/finance/reports", "/finance/reports.csv")
 @pytest.mark.parametrize("role", ["customer", "agent", "admin", "platform"])
 def test_desk_is_403_for_everyone_but_finance_and_managers(client, auth, role):
     auth.login(make_user(role))
-    for page in DESK_PAGES + ("/finance/incidents",):
+    for page in DESK_PAGES:
         assert client.get(page).status_code == 403, page
+    assert client.get("/finance/incidents").status_code == (200 if role == "admin" else 403)  # admins declare too
 
 
 @pytest.mark.parametrize("role", ["customer", "agent", "manager"])
@@ -96,13 +97,16 @@ def test_failed_payout_shows_the_reason_with_retry_and_return(client, auth, app,
     auth.login(staff("finance"))
     page = client.get("/finance/")
     html = page.get_data(as_text=True)
-    assert "refused the transfer" in html
+    assert "已拒绝：收款账户拒绝了这笔转账。" in html  # the gateway's code, in the reader's language
     assert f"/finance/payouts/{payout.id}/retry" in html and f"/finance/tickets/{ticket.ref}/return" in html
     token = csrf_token(page)
     app.config["PAYOUT_SIM_DECLINE_RATE"] = 0.0
-    client.post(f"/finance/payouts/{payout.id}/retry", data={"csrf_token": token})
+    same = client.post(f"/finance/payouts/{payout.id}/retry", data={"csrf_token": token, "channel": "alipay"})
+    assert same.status_code == 422 and "另一个渠道" in same.get_data(as_text=True)
+    client.post(f"/finance/payouts/{payout.id}/retry", data={"csrf_token": token, "channel": "balance"})
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).state == "paid"
+    assert checks.payout_for(ticket.id).channel == "balance"
 
 
 def test_return_to_review_needs_a_reason(client, auth, app, db):
@@ -132,18 +136,20 @@ def test_reports_and_csv_export(client, auth, db):
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
-    by_ref = {r["ticket_ref"]: r for r in rows}
+    assert list(rows[0])[:4] == ["打款编号", "工单", "订单号", "支付渠道"]  # headers in the reader's language
+    by_ref = {r["工单"]: r for r in rows}
     assert set(by_ref) == {paid.ref, sneaky.ref}
     row = by_ref[paid.ref]
-    assert (row["amount"], row["amount_cents"], row["status"], row["channel"]) == (
-        "123.45",
-        "12345",
-        "succeeded",
-        "alipay",
-    )
-    assert row["order_no"] == paid.order.order_no and row["reference"].startswith("ALI-")
-    assert by_ref[sneaky.ref]["reference"].startswith("'=")  # no formula runs in a spreadsheet
-    assert by_ref[sneaky.ref]["manual"] == "yes"
+    shown = (row["金额（元）"], row["金额（分）"], row["状态"], row["支付渠道"])
+    assert shown == ("123.45", "12345", "已打款", "支付宝")
+    assert row["订单号"] == paid.order.order_no and row["渠道流水号"].startswith("ALI-")
+    assert by_ref[sneaky.ref]["渠道流水号"].startswith("'=")  # no formula runs in a spreadsheet
+    assert by_ref[sneaky.ref]["手工打款"] == "是"
+    english = client.get("/finance/reports.csv?lang=en").get_data(as_text=True).lstrip("\ufeff")
+    en_rows = list(csv.DictReader(io.StringIO(english)))
+    assert list(en_rows[0])[:4] == ["Payout no.", "Ticket", "Order no.", "Channel"]
+    en = {r["Ticket"]: r for r in en_rows}[paid.ref]
+    assert (en["Amount (yuan)"], en["Status"], en["Channel"], en["Paid by hand"]) == ("123.45", "Paid", "Alipay", "no")
 
 
 def test_report_range_outside_the_payouts_is_empty(client, auth):

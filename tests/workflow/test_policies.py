@@ -9,6 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.payouts.models import BalanceLedger, Payout
+from app.tickets.models import PRODUCT_TYPES
 from app.tickets.services import create_ticket
 from app.workflow import policies
 from app.workflow.models import Incident, TicketEvent
@@ -272,18 +273,21 @@ def test_first_rule_wins(db):
     assert ticket.fast_track_rule == "small_amount" and ticket.state == "finance"
 
 
-def test_incident_needs_product_types_and_a_manager(db):
+def test_incident_needs_known_product_types_a_window_and_a_manager_or_admin(db):
     from app.errors import Forbidden, Invalid
 
     with pytest.raises(Invalid):
-        declare([], NOW, None)
+        declare(["recharge", "no_such_type"], NOW, None)
     with pytest.raises(Invalid):
         declare(["recharge"], NOW, NOW - timedelta(minutes=1))
     from app.workflow.incidents import declare_incident
 
-    with pytest.raises(Forbidden):
-        declare_incident(NOW, None, ["recharge"], "x", staff("agent"))
+    for role in ("agent", "finance"):
+        with pytest.raises(Forbidden):
+            declare_incident(NOW, None, ["recharge"], "x", staff(role))
     assert db.session.scalar(select(Incident)) is None
+    everything = declare_incident(NOW, None, [], "none ticked", staff("admin"))  # none chosen: all product types
+    assert everything.product_types == list(PRODUCT_TYPES)
 
 
 # --- money never exceeds the order; auto-pay ----------------------------------------------
