@@ -1,14 +1,14 @@
 """payouts: decline codes and the declined channels of a ticket (retry on another channel)
 
-Revision ID: 0012_payout_declines
-Revises: 0011_merchants
+Revision ID: 0014_payout_declines
+Revises: 0013_kb
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012_payout_declines'
-down_revision = '0011_merchants'
+revision = '0014_payout_declines'
+down_revision = '0013_kb'
 branch_labels = None
 depends_on = None
 
