@@ -1,14 +1,14 @@
 """payouts: decline codes and the declined channels of a ticket (retry on another channel)
 
-Revision ID: 0014_payout_declines
-Revises: 0013_kb
+Revision ID: 0015_payout_declines
+Revises: 0014_desk_views
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014_payout_declines'
-down_revision = '0013_kb'
+revision = '0015_payout_declines'
+down_revision = '0014_desk_views'
 branch_labels = None
 depends_on = None
 

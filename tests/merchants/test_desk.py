@@ -135,7 +135,7 @@ def test_finance_report_of_deductions_per_merchant_and_day_as_csv(app, client, a
     resp = client.get("/merchants/reports/deductions?format=csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     lines = resp.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
-    assert lines[0] == "日期（北京时间）,商家编码,商家,扣款笔数,金额（分）"  # headers in the reader's language
+    assert lines[0] == "日期（北京时间）,商户编号,商家,扣款笔数,金额（分）"  # headers in the reader's language
     assert lines[1].endswith(",M1,M1,2,7500")
     english = client.get("/merchants/reports/deductions?format=csv&lang=en").get_data(as_text=True)
     header = english.lstrip("\ufeff").splitlines()[0]
