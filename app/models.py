@@ -18,6 +18,8 @@ from app.payouts.models import Payout  # noqa: F401
 from app.sla.models import SlaRecord  # noqa: F401
 from app.tickets.activity import TicketActivity  # noqa: F401
 from app.tickets.counters import TicketStateCount  # noqa: F401
+from app.tickets.macros import Macro  # noqa: F401
 from app.tickets.models import Merchant, Message, Order, Ticket  # noqa: F401
 from app.tickets.saved_views import SavedView  # noqa: F401
+from app.tickets.tags import TicketTag  # noqa: F401
 from app.workflow.models import Incident, TicketEvent  # noqa: F401

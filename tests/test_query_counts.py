@@ -25,14 +25,16 @@ BUDGET = {
     # + tickets with order, merchant, customer, assignee and markers joined; the state counters;
     # + the saved views listed (issue 14): their list, the counters once for every state/kind/assignee
     # view, and one bounded count (≤ 1001 index entries) per view filtering on SLA, merchant or a marker
-    "queue": 5,
-    "queue_with_views": 8,  # 5 + counters + two bounded views
+    # + the tags of the page's tickets (one query for the page)
+    "queue": 6,
+    "queue_with_views": 9,  # 6 + counters + two bounded views
     "list_json": 3,  # token, its user; tickets with order and merchant joined
     # + ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
     # + the merchant panel (app/merchants: collective group; the score is cached for 60 s)
     # + the complainant flag (one grouped index range on the customer's tickets, issue 14)
     # + "next ticket in my view" (one keyset step of the queue; two when it crosses into no-deadline tickets)
-    "detail": 15,
+    # + the macros for the ticket's kind, the ticket's tags (one query each)
+    "detail": 17,
     "tracker": 6,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors, their files
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render

@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "assign_others": frozenset({"manager"}),  # assign to someone else
     "assignable": frozenset({"agent", "manager"}),  # may be a ticket's assignee
     "capped_approvals": frozenset({"agent"}),  # approvals above APPROVAL_LIMIT_CENTS need a manager
+    "escalations": frozenset({"manager"}),  # the managers' view of tickets escalated above the limit
+    "bulk_actions": frozenset({"agent", "manager"}),  # act on tickets selected in the queue
+    "tag_tickets": frozenset({"agent", "manager"}),
+    "use_macros": frozenset({"agent", "manager"}),  # insert canned replies on the ticket page
+    "manage_macros": frozenset({"manager", "admin"}),  # write the canned replies
     # money
     "finance_desk": frozenset({"finance", "manager"}),
     "pay": frozenset({"finance"}),  # pay, retry, return to review
@@ -81,6 +86,7 @@ NAV: tuple[tuple[Any, str, str], ...] = (
     (_l("Queue"), "tickets.queue", "queue"),
     (_l("Finance desk"), "payouts.queue", "finance_desk"),
     (_l("Dashboard"), "dashboard.index", "sla_dashboard"),
+    (_l("Macros"), "tickets.macros_page", "manage_macros"),
     (_l("Analytics"), "analytics.index", "analytics"),
     (_l("Users"), "admin.users", "admin_users"),
     (_l("API tokens"), "admin.tokens", "api_tokens"),

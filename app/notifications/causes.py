@@ -25,8 +25,9 @@ def _iso(dt: datetime | None) -> str | None:
 def _event_params(ticket, ev) -> dict:
     payload = ev.payload or {}
     # One visibility rule (app/tickets/visibility.py): customers read only reasons meant for them;
-    # a return to review is told to the agent only. A partial approval's reason explains the amount.
-    shown = ev.event == "return_to_review" or reason_visible("customer", ev.event, ev.actor_role)
+    # a return to review is told to the agent only, an escalation to the managers only. A partial
+    # approval's reason explains the amount.
+    shown = ev.event in ("return_to_review", "escalate") or reason_visible("customer", ev.event, ev.actor_role)
     p: dict = {
         "reason": (ev.reason or "") if shown else "",
         "kind": ticket.kind,
@@ -42,6 +43,8 @@ def _event_params(ticket, ev) -> dict:
     elif ev.event == "reject" and ticket.rejected_at is not None:
         days = current_app.config["APPEAL_WINDOW_DAYS"]
         p["appeal_until_at"] = _iso(ticket.rejected_at + timedelta(days=days))
+    elif ev.event == "escalate":
+        p["amount_cents"] = payload.get("amount_cents")
     if ev.event in ("approve", "reject", "resolve"):
         p["outcome"] = ev.to_state
     if ev.event == "evidence_added":

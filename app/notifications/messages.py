@@ -54,6 +54,10 @@ MESSAGES: dict[str, tuple[object, object]] = {
     "customer_evidence": (_l("%(ref)s: new evidence from the customer"), _l("%(name)s")),
     "returned_by_finance": (_l("%(ref)s: returned by finance"), _l("Reason: %(reason)s")),
     "appeal_filed": (_l("%(ref)s: the customer appealed"), _l("Reason: %(reason)s")),
+    "escalated": (
+        _l("%(ref)s: an agent asks you to approve %(amount_cents)s"),
+        _l("Above the agents' approval limit. The agent's note: %(reason)s"),
+    ),
     "reopened": (_l("%(ref)s: the customer reopened it — the fix did not work"), _l("Reason: %(reason)s")),
     "sla_warning": (_l("SLA warning: %(ref)s"), _l("%(metric)s is due at %(due_at)s.")),
     "sla_breach": (_l("SLA breached: %(ref)s"), _l("%(metric)s was due at %(due_at)s.")),

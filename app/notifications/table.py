@@ -59,6 +59,7 @@ KINDS: dict[str, Kind] = {
     # managers
     "sla_breach": Kind(_MAIL, urgent=True, audience="staff"),
     "urged": Kind(_MAIL, urgent=True, audience="staff"),
+    "escalated": Kind(_MAIL, audience="staff"),  # an agent asks a manager to approve above the limit
     "deposit_low": Kind(_MAIL, urgent=True, audience="staff"),  # finance: a merchant's deposit below the floor
     # merchants
     "merchant_complaint": Kind(_MAIL, mandatory=True, urgent=True, audience="merchant"),
@@ -93,6 +94,7 @@ ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "sla_warning": (("assignee", "sla_warning"),),
     "sla_breach": (("assignee", "sla_breach"), ("managers", "sla_breach")),
     "urge": (("assignee", "urged"), ("managers", "urged")),
+    "escalate": (("managers", "escalated"),),
     # merchants in the loop (app/merchants)
     "ask_merchant": (("merchant", "merchant_complaint"), ("customer", "merchant_answer")),
     "merchant_refund": (("customer", "merchant_answer"),),

@@ -10,8 +10,8 @@ rollback undoes both:
 - the customer adds evidence (`evidence_added`, `provide_evidence`) → the same, "evidence";
 - the customer appeals or reopens → `appealed_at`; urges (催办, the `urge` entry) → `urged_at`;
 - a staff member who works tickets (permission `assignable`: agents, managers) writes a public
-  message or an internal note, or fires any event or audit entry on the ticket → all four are
-  cleared: the desk has acted since.
+  message or an internal note, or fires any event on the ticket (not mere bookkeeping: assigning,
+  tagging, a duplicate merged in) → all four are cleared: the desk has acted since.
 
 The markers are what the customer did since staff last acted. They are read by the queue in its
 list query (a LEFT JOIN of this table, `Ticket.activity`), and the saved views filter on them
@@ -36,6 +36,7 @@ from app.workflow.models import TicketEvent
 
 CUSTOMER_EVIDENCE_EVENTS = frozenset({"evidence_added", "provide_evidence"})
 CUSTOMER_APPEAL_EVENTS = frozenset({"appeal", "reopen"})
+NOT_ACTING = frozenset({"assigned", "tag_added", "merged_from"})  # bookkeeping: not an answer to the customer
 
 
 class TicketActivity(Model):
@@ -132,7 +133,7 @@ def _changes(session: Session, conn) -> dict[int, dict]:
                     change["appealed"] = at
                 elif obj.event == "urge":
                     change["urged"] = at
-            elif role_can(role, "assignable"):
+            elif role_can(role, "assignable") and obj.event not in NOT_ACTING:
                 out[ticket_id] = {"staff": at}
     return out
 

@@ -101,6 +101,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "withdraw": ("reason",),
     "appeal": ("reason",),
     "reopen": ("reason",),
+    "merge": ("into", "reason"),
+    "escalate": ("amount", "reason"),
 }
 
 
@@ -119,6 +121,7 @@ class EventForm(InputForm):
         _l("Anything else the customer should send (one item per line)"), validators=[Length(max=4000)]
     )
     reference = StringField(_l("Payout reference"), validators=[Length(max=200)])
+    into = StringField(_l("The ticket to keep (its ref)"), validators=[Length(max=24)])
 
     def validate_event(self, field) -> None:
         if field.data not in EVENTS:
@@ -152,11 +155,13 @@ class EventForm(InputForm):
         kwargs = {
             "reason": reason.strip() if reason else None,
             "version": self.version.data,
-            "amount_cents": yuan_to_cents(self.amount.data) if event == "approve" else None,
+            "amount_cents": yuan_to_cents(self.amount.data) if event in ("approve", "escalate") else None,
             "items": self.item_list() if event == "request_evidence" else None,
         }
         if event == "pay":
             kwargs["payload"] = {"reference": kwargs["reason"]}
+        if event == "merge":
+            kwargs["payload"] = {"into": (self.into.data or "").strip()}
         return kwargs
 
 
@@ -227,6 +232,7 @@ class QueueFilterForm(InputForm):
             SelectChoice("replied", _l("Customer replied")),
             SelectChoice("appealed", _l("Appealed")),
             SelectChoice("urged", _l("Urged")),
+            SelectChoice("escalated", _l("Escalated to managers")),
         ],
     )
     merchant = StringField(_l("Merchant code"), validators=[Optional(), Length(max=64)])
@@ -268,3 +274,56 @@ class SavedViewForm(InputForm):
 
 class RenameViewForm(InputForm):
     name = StringField(_l("View name"), validators=[DataRequired(_l("Give the view a name.")), Length(max=80)])
+
+
+class BulkForm(InputForm):
+    """One action on the tickets ticked in the queue (`ref`, repeated)."""
+
+    action = SelectField(
+        _l("With the selected tickets"),
+        choices=[
+            SelectChoice("assign", _l("Assign")),
+            SelectChoice("request_evidence", _l("Request the same evidence")),
+            SelectChoice("tag", _l("Add a tag")),
+            SelectChoice("merge", _l("Merge into another ticket")),
+        ],
+    )
+    ref = SelectMultipleField(validate_choice=False, validators=[Optional()])
+    assignee = StringField(_l("Assign to"), default="me", validators=[Optional(), Length(max=10)])
+    items = TextAreaField(_l("Evidence to ask for (one item per line)"), validators=[Length(max=4000)])
+    checklist = SelectMultipleField(choices=[], validate_choice=False, validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    tag = StringField(_l("Tag"), validators=[Length(max=40)])
+    into = StringField(_l("The ticket to keep (its ref)"), validators=[Length(max=24)])
+    back = HiddenField(validators=[Length(max=2000)])
+
+    def validate_assignee(self, field) -> None:
+        v = field.data or "me"
+        if v not in ("me", "none") and not (v.isascii() and v.isdigit() and len(v) <= 9):
+            raise ValidationError(_l("Not a valid choice."))
+
+    def validate_ref(self, field) -> None:
+        if len(field.data or []) > 100 or any(len(r) > 24 for r in field.data or []):
+            raise ValidationError(_l("At most %(n)s tickets at once.", n=100))
+
+    def item_list(self) -> list[str]:
+        ticked = [c.strip() for c in (self.checklist.data or []) if c and c.strip()]
+        return ticked + [line.strip() for line in (self.items.data or "").splitlines() if line.strip()][:20]
+
+
+class MacroForm(InputForm):
+    """A canned reply (managers and admins)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the macro a name.")), Length(max=80)])
+    language = SelectField(
+        _l("Written in"), choices=[SelectChoice("zh", _l("Chinese")), SelectChoice("en", _l("English"))], default="zh"
+    )
+    kind = SelectField(
+        _l("For tickets of kind"),
+        default="",
+        validators=[Optional()],
+        choices=[SelectChoice("", _l("Every kind")), *(SelectChoice(k, KIND_LABELS[k]) for k in KINDS)],
+    )
+    body = TextAreaField(
+        _l("Reply"), validators=[DataRequired(_l("Write the reply.")), Length(max=4000)], render_kw={"rows": 5}
+    )

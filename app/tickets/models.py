@@ -105,6 +105,10 @@ class Ticket(Model):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    # Escalated above the approval limit (the `escalate` event): in the managers' view with the
+    # agent's proposal until a decision moves the ticket on (app/workflow/machine.py).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_amount_cents: Mapped[int | None]
     # The head of the audit chain (written only by app/workflow/events.py): last seq and a keyed hash
     # over it, the state and the approved amount; `flask audit verify` checks the two agree.
     audit_seq: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -132,6 +136,12 @@ class Ticket(Model):
             unique=True,
             postgresql_where=text(OPEN_STATES_SQL),
             sqlite_where=text(OPEN_STATES_SQL),
+        ),
+        Index(
+            "ix_tickets_escalated_at",
+            "escalated_at",
+            postgresql_where=text("escalated_at IS NOT NULL"),
+            sqlite_where=text("escalated_at IS NOT NULL"),
         ),
         trgm_index("ix_trgm_tickets_ref", "ref"),
         trgm_index("ix_trgm_tickets_description", "description"),

@@ -52,6 +52,9 @@ AUDIT_LABELS = {
     "evidence_answered": _l("Evidence item answered"),
     "urge": _l("Urged (催办)"),
     "reissue_feedback": _l("Said whether the replacement works"),
+    "tag_added": _l("Tag added"),
+    "assigned": _l("Assigned"),
+    "merged_from": _l("A duplicate was merged into this ticket"),
 }
 
 ROLE_LABELS = {

@@ -1,7 +1,7 @@
 """Saved views of the staff queue: named filters with live counts, personal or shared.
 
 A view stores the queue's filters (state, kind, SLA status, assignee, merchant code, marker:
-"customer replied", "appealed", "urged"). Anyone with `saved_views` keeps personal
+"customer replied", "appealed", "urged", "escalated" above the approval limit). Anyone with `saved_views` keeps personal
 views; `shared_views` (managers) create, rename and delete the shared ones everyone with the
 queue sees. Nobody else's personal view is visible or editable.
 
@@ -40,7 +40,7 @@ COUNT_CAP = 1000
 MAX_VIEWS = 20
 FILTER_KEYS = ("state", "kind", "who", "sla", "merchant", "flag")
 SLA_CHOICES = ("warning", "breached")
-FLAGS = ("replied", "appealed", "urged")
+FLAGS = ("replied", "appealed", "urged", "escalated")
 COUNTER_KEYS = frozenset({"state", "kind", "who"})  # what the counters can answer
 
 
@@ -169,6 +169,14 @@ def queue_kwargs(f: dict[str, str]) -> dict[str, Any]:
         "merchant": f.get("merchant") or None,
         "flag": f.get("flag") or None,
     }
+
+
+def builtin_views(user: User) -> list[SavedView]:
+    """Views every user of a role has without saving them: managers, the tickets agents escalated
+    above their approval limit (not stored; `id` None)."""
+    if can(user, "escalations"):
+        return [SavedView(id=None, name=str(_l("Escalated to managers")), shared=True, filters={"flag": "escalated"})]
+    return []
 
 
 def with_counts(views: list[SavedView], user: User) -> list[tuple[SavedView, int, bool]]:

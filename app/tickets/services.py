@@ -22,6 +22,7 @@ from app.notifications import causes
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
 from app.tickets.search import filter_by_text
 from app.types import utcnow
+from app.workflow.events import record_event
 from app.workflow.machine import OPEN_STATES
 from app.workflow.policies import refundable_balance
 from app.workflow.service import apply_event, open_request_exists
@@ -236,7 +237,7 @@ def filtered_tickets(
     """`q` (over Ticket) narrowed to the queue's filters as `user` may see them (staff: every
     ticket; a merchant user: its own merchant's). Every filter is served by an index: state, kind,
     assignee and SLA deadlines by the tickets' own, the merchant through orders.merchant_id, the
-    markers by the partial indexes of app/tickets/activity.py."""
+    markers by the partial indexes of app/tickets/activity.py, escalations by ix_tickets_escalated_at."""
     merchant_scope = can(user, "merchant_tickets") and user.merchant_id is not None
     if not (can(user, "queue") or merchant_scope):
         raise Forbidden(str(_l("Staff only.")))
@@ -272,7 +273,9 @@ def filtered_tickets(
                 select(Order.id).join(Merchant, Merchant.id == Order.merchant_id).where(Merchant.code == merchant)
             )
         )
-    if flag:
+    if flag == "escalated":  # the managers' view (partial index ix_tickets_escalated_at)
+        q = q.where(Ticket.escalated_at.is_not(None))
+    elif flag:
         from app.tickets.activity import MARKERS, TicketActivity, marker_filter
 
         if flag in MARKERS:
@@ -340,10 +343,22 @@ def assign_ticket(ticket: Ticket, assignee: User | None, actor: User, version: i
     if version is not None and version != ticket.version:
         raise Conflict(str(_l("Someone else changed this ticket first. Reload and try again.")))
     changed = ticket.assignee_id != (assignee.id if assignee else None)
+    before = ticket.assignee_id
     ticket.assignee_id = assignee.id if assignee else None
     if changed:
         db.session.flush()  # the new version is the notice's cause
         causes.ticket_assigned(ticket, actor)
+        record_event(  # on the audit chain (staff-only): who gave the ticket to whom
+            ticket,
+            "assigned",
+            ticket.state,
+            ticket.state,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            reason=None,
+            payload={"from": before, "to": ticket.assignee_id, "staff": True},
+            at=utcnow(),
+        )
     _commit_or_conflict()
     return ticket
 

@@ -14,11 +14,13 @@ from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, No
 from app.evidence import filing
 from app.evidence.uploads import UPLOAD_HEADER
 from app.extensions import db
-from app.tickets import progress, queries, saved_views, services, tracker_cache, visibility
+from app.tickets import bulk, macros, progress, queries, saved_views, services, tags, tracker_cache, visibility
 from app.tickets.forms import (
     EVENT_FIELDS,
     AssignForm,
+    BulkForm,
     EventForm,
+    MacroForm,
     MessageForm,
     QueueFilterForm,
     RenameViewForm,
@@ -44,6 +46,7 @@ FIELD_OF = {
     "reason": "reason",
     "items": "items",
     "body": "body",
+    "into": "into",
 }
 
 
@@ -244,10 +247,18 @@ def _event_forms(ticket, allowed: list[str], failed: EventForm | None) -> dict[s
             forms[ev] = EventForm(
                 formdata=None,
                 event=ev,
-                amount=cents_to_yuan(approve_default_cents(ticket)) if ev == "approve" else None,
+                amount=cents_to_yuan(approve_default_cents(ticket)) if ev in ("approve", "escalate") else None,
             )
         forms[ev].version.data = ticket.version
     return forms
+
+
+def _macro_text(ticket) -> str:
+    """?macro=<id> (the picker without JavaScript): that macro's text, for the reply box."""
+    wanted = request.args.get("macro", "")
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 9) or not can(current_user, "use_macros"):
+        return ""
+    return next((text for m, text in macros.for_ticket(ticket) if m.id == int(wanted)), "")
 
 
 def _render_ticket(
@@ -303,6 +314,9 @@ def _render_ticket(
         approve_default=approve_default_cents(ticket),
         fast_track_words=explain(ticket) if ticket.fast_track_rule else "",
         flags=customer_flags(ticket.customer_id, now) if can(current_user, "customer_flags") else None,
+        macro_list=macros.for_ticket(ticket) if can(current_user, "use_macros") else [],
+        macro_text=_macro_text(ticket),
+        ticket_tags=tags.tags_of([ticket.id])[ticket.id],
         next_ticket=services.next_in_view(current_user, ticket, session.get("queue_filters"))
         if can(current_user, "queue") and "queue_filters" in session  # the view: the last queue page's filters
         else None,
@@ -341,7 +355,9 @@ def queue():
     counts = queries.count_by_state(
         kind=kind, assignee_id=current_user.id if who == "mine" else None, unassigned=who == "unassigned"
     )
-    views = saved_views.with_counts(saved_views.visible_views(current_user), current_user)
+    views = saved_views.with_counts(
+        saved_views.builtin_views(current_user) + saved_views.visible_views(current_user), current_user
+    )
     return render_template(
         "tickets/queue.html",
         form=form,
@@ -352,9 +368,77 @@ def queue():
         views=views,
         view_id=form.view.data,
         save_form=SavedViewForm(formdata=None, **filters),
+        tags=tags.tags_of([t.id for t in rows]),
+        bulk_staff=queries.assignable_staff() if can(current_user, "assign_others") else [],
         can_claim=can(current_user, "assign"),
         open_states=OPEN_STATES,
     )
+
+
+@bp.post("/queue/bulk")
+@permission_required("bulk_actions")
+def bulk_action():
+    form = BulkForm()
+    if not form.validate_on_submit():
+        raise Invalid(str(_l("Some fields of the bulk action are invalid.")), fields=form.errors)
+    assignee = None
+    if form.action.data == "assign" and form.assignee.data != "none":
+        who = current_user.id if form.assignee.data == "me" else int(form.assignee.data)
+        assignee = queries.users_by_id([who]).get(who)
+        if assignee is None:
+            raise Invalid(str(_l("No such agent.")), fields={"assignee": ["unknown"]})
+    outcomes = bulk.run(
+        current_user,
+        form.action.data,
+        form.ref.data or [],
+        assignee=assignee,
+        items=form.item_list(),
+        note=(form.note.data or "").strip() or None,
+        tag=form.tag.data,
+        into=form.into.data,
+    )
+    back = safe_next(form.back.data or "") or url_for("tickets.queue")
+    if not back.startswith("/queue"):
+        back = url_for("tickets.queue")
+    return render_template(
+        "tickets/bulk_result.html", outcomes=outcomes, back=back, action_label=bulk.action_label(form.action.data)
+    )
+
+
+@bp.get("/macros")
+@permission_required("manage_macros")
+def macros_page():
+    return _macros_page(MacroForm(formdata=None))
+
+
+def _macros_page(form: MacroForm, status: int = 200):
+    return render_template("tickets/macros.html", form=form, macros=macros.all_macros()), status
+
+
+@bp.post("/macros")
+@bp.post("/macros/<int:macro_id>")
+@permission_required("manage_macros")
+def save_macro(macro_id: int | None = None):
+    form = MacroForm()
+    if not form.validate_on_submit():
+        return _macros_page(form, 422)
+    try:
+        m = macros.save_macro(
+            current_user, form.name.data, form.language.data, form.kind.data or None, form.body.data, macro_id
+        )
+    except FORM_ERRORS as exc:
+        _form_error(form, exc)
+        return _macros_page(form, exc.status)
+    flash(_("Macro %(name)s saved.", name=m.name), "success")
+    return redirect(url_for("tickets.macros_page"))
+
+
+@bp.post("/macros/<int:macro_id>/delete")
+@permission_required("manage_macros")
+def delete_macro(macro_id: int):
+    macros.delete_macro(current_user, macro_id)
+    flash(_("Macro deleted."), "success")
+    return redirect(url_for("tickets.macros_page"))
 
 
 @bp.post("/queue/views")

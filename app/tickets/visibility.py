@@ -41,7 +41,7 @@ Viewer = Literal["staff", "platform", "customer", "merchant", "public"]
 # the customer"; resolve says what was done; request_evidence what is needed; expire why it closed).
 CUSTOMER_REASONS = frozenset({"reject", "resolve", "request_evidence", "expire"})
 # Audit entries about staff-only material (their payload says `staff: true`).
-STAFF_MATERIAL_EVENTS = frozenset({"evidence_added"})
+STAFF_MATERIAL_EVENTS = frozenset({"evidence_added", "tag_added", "assigned"})
 
 
 def viewer_of(user: User | None) -> Viewer:

@@ -36,6 +36,8 @@ EVENT_LABELS = {
     "merchant_reissue": _l("Merchant delivers again"),
     "merchant_dispute": _l("Merchant disputes"),
     "merchant_timeout": _l("Merchant did not answer in time"),
+    "merge": _l("Merge into another ticket"),
+    "escalate": _l("Escalate to a manager"),
 }
 
 

@@ -53,6 +53,7 @@ from app.i18n import money
 from app.merchants import workflow as merchants
 from app.payouts.checks import check_pay, check_return_to_review
 from app.sla import clock
+from app.tickets import merge
 from app.tickets.models import Order, Ticket
 from app.workflow.policies import check_fast_track, record_rule, refundable_balance
 
@@ -127,6 +128,11 @@ def reopen_open(ticket: Ticket, user: User | None, now: datetime) -> bool:
     return db.session.scalar(done) is None
 
 
+def over_limit_unescalated(ticket: Ticket, user: User | None, now: datetime) -> bool:
+    """The request is above the agents' approval limit, and not waiting for a manager already."""
+    return ticket.escalated_at is None and ticket.requested_amount_cents > current_app.config["APPROVAL_LIMIT_CENTS"]
+
+
 # ---------------------------------------------------------------- checks
 
 
@@ -160,6 +166,27 @@ def approval_within_limit(ctx: EventContext) -> None:
         raise Forbidden(str(_l("Amounts above the approval limit need a manager's approval.")))
 
 
+def escalation_above_limit(ctx: EventContext) -> None:
+    """The agent's proposal (default: the requested amount) is above the approval limit — below it
+    the agent approves it — and within the order's refundable balance."""
+    ticket = ctx.ticket
+    amount = ctx.amount_cents if ctx.amount_cents is not None else ticket.requested_amount_cents
+    limit = current_app.config["APPROVAL_LIMIT_CENTS"]
+    balance = refundable_balance(db.session.get_one(Order, ticket.order_id), exclude_ticket_id=ticket.id)
+    if amount <= limit:
+        raise Invalid(
+            str(_l("%(amount)s is within your approval limit: approve it yourself.", amount=money(amount))),
+            fields={"amount_cents": [f"> {limit}"]},
+        )
+    if amount > balance:
+        raise Invalid(
+            str(_l("The amount must be more than 0 and at most the refundable balance (%(b)s).", b=money(balance))),
+            fields={"amount_cents": [f"1..{balance}"]},
+        )
+    ctx.amount_cents = amount
+    ctx.payload["amount_cents"] = amount
+
+
 # ---------------------------------------------------------------- effects
 
 
@@ -185,14 +212,28 @@ def keep_closing_reason(ctx: EventContext) -> None:
     ctx.ticket.closed_reason = ctx.reason
 
 
+def mark_escalated(ctx: EventContext) -> None:
+    """In the managers' view (the queue's "escalated" filter) with the agent's proposal."""
+    ctx.ticket.escalated_at = ctx.now
+    ctx.ticket.escalated_amount_cents = ctx.amount_cents
+
+
 def run_sla_clock(ctx: EventContext, t: Transition) -> None:
     """End the left stage's metric (met when the row `meets_sla`, else stopped); start or resume
-    the entered stage's (app/sla/clock.py)."""
-    clock.on_transition(ctx.ticket, ctx.event, ctx.now, met=t.meets_sla)
+    the entered stage's (app/sla/clock.py). A row that `keeps_stage` leaves the clock running."""
+    if not t.keeps_stage:
+        clock.on_transition(ctx.ticket, ctx.event, ctx.now, met=t.meets_sla)
+
+
+def end_escalation(ctx: EventContext, t: Transition) -> None:
+    """Any decision (any row that moves the ticket on) takes it out of the managers' view."""
+    if not t.keeps_stage and ctx.ticket.escalated_at is not None:
+        ctx.ticket.escalated_at = None
+        ctx.ticket.escalated_amount_cents = None
 
 
 # Run after every row's own effects, in this order.
-EVERY_TRANSITION: tuple[Callable[[EventContext, Transition], None], ...] = (run_sla_clock,)
+EVERY_TRANSITION: tuple[Callable[[EventContext, Transition], None], ...] = (run_sla_clock, end_escalation)
 
 
 # ---------------------------------------------------------------- the table
@@ -208,6 +249,7 @@ class Transition:
     checks: tuple[Check, ...] = ()
     effects: tuple[Effect, ...] = ()
     meets_sla: bool = False  # leaving the source stage this way meets its SLA target
+    keeps_stage: bool = False  # source == dest: the stage (and its SLA clock) goes on
 
     @property
     def reason_required(self) -> bool:
@@ -224,8 +266,9 @@ def T(
     checks: tuple[Check, ...] = (),
     effects: tuple[Effect, ...] = (),
     meets_sla: bool = False,
+    keeps_stage: bool = False,
 ) -> Transition:
-    return Transition(trigger, source, dest, frozenset(roles), guards, checks, effects, meets_sla)
+    return Transition(trigger, source, dest, frozenset(roles), guards, checks, effects, meets_sla, keeps_stage)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -331,6 +374,29 @@ TRANSITIONS: tuple[Transition, ...] = (
         checks=(check_fast_track,),
         effects=(set_approved_amount,),
         meets_sla=True,
+    ),
+    # --- the agents' desk (docs/desk.md) ---
+    # A duplicate request closed into another open ticket of the same customer (app/tickets/merge.py):
+    # the duplicate's event names the target, the target gets a `merged_from` entry (same transaction).
+    T(
+        "merge",
+        ("submitted", "evidence", "review"),
+        "closed",
+        AGENTS,
+        checks=(merge.check_merge_target,),
+        effects=(merge.link_merge,),
+    ),
+    # Above the approval limit the agent hands the decision to a manager with a proposal; the ticket
+    # stays under review (its clock runs on) and shows in the managers' view until someone decides.
+    T(
+        "escalate",
+        ("review",),
+        "review",
+        {"agent"},
+        guards=(over_limit_unescalated,),
+        checks=(escalation_above_limit,),
+        effects=(mark_escalated,),
+        keeps_stage=True,
     ),
     # --- merchants in the loop (app/merchants/workflow.py) ---
     # Merchant-liable kinds go here on submit (when no fast-track rule fired), or an agent sends one;

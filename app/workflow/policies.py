@@ -322,7 +322,10 @@ def pro_rata_proposal(ticket: Ticket) -> int | None:
 
 
 def approve_default_cents(ticket: Ticket) -> int:
-    """What the approve field starts with: the pro-rata proposal when there is one, else the request."""
+    """What the approve field starts with: the agent's proposal of an escalated ticket, else the
+    pro-rata proposal when there is one, else the request."""
+    if ticket.escalated_amount_cents is not None:
+        return ticket.escalated_amount_cents
     proposal = pro_rata_proposal(ticket)
     return proposal if proposal is not None else ticket.requested_amount_cents
 

@@ -132,7 +132,8 @@ def apply_event(
     try:
         _check_input(t, ctx)
         ticket.state = t.dest  # the one write of a ticket's state
-        ticket.state_changed_at = now
+        if not t.keeps_stage:
+            ticket.state_changed_at = now
         for effect in t.effects:
             effect(ctx)
         for always in EVERY_TRANSITION:

@@ -58,6 +58,8 @@ submitted  merchant_reissue  F  F  F  F  F  F  F  N  N  F
 submitted  merchant_dispute  F  F  F  F  F  F  F  N  N  F
 submitted  merchant_timeout  F  F  F  F  F  F  F  F  F  N
 submitted  reopen            N  N  F  F  F  F  F  F  F  F
+submitted  merge             F  F  Y  F  Y  F  F  F  F  F
+submitted  escalate          F  F  N  F  F  F  F  F  F  F
 
 merchant   request_evidence  F  F  N  F  N  F  F  F  F  F
 merchant   provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -77,6 +79,8 @@ merchant   merchant_reissue  F  F  F  F  F  F  F  Y  N  F
 merchant   merchant_dispute  F  F  F  F  F  F  F  Y  N  F
 merchant   merchant_timeout  F  F  F  F  F  F  F  F  F  Y
 merchant   reopen            N  N  F  F  F  F  F  F  F  F
+merchant   merge             F  F  N  F  N  F  F  F  F  F
+merchant   escalate          F  F  N  F  F  F  F  F  F  F
 
 evidence   request_evidence  F  F  N  F  N  F  F  F  F  F
 evidence   provide_evidence  Y  N  F  F  F  F  F  F  F  F
@@ -96,6 +100,8 @@ evidence   merchant_reissue  F  F  F  F  F  F  F  N  N  F
 evidence   merchant_dispute  F  F  F  F  F  F  F  N  N  F
 evidence   merchant_timeout  F  F  F  F  F  F  F  F  F  N
 evidence   reopen            N  N  F  F  F  F  F  F  F  F
+evidence   merge             F  F  Y  F  Y  F  F  F  F  F
+evidence   escalate          F  F  N  F  F  F  F  F  F  F
 
 review     request_evidence  F  F  Y  F  Y  F  F  F  F  F
 review     provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -115,6 +121,8 @@ review     merchant_reissue  F  F  F  F  F  F  F  N  N  F
 review     merchant_dispute  F  F  F  F  F  F  F  N  N  F
 review     merchant_timeout  F  F  F  F  F  F  F  F  F  N
 review     reopen            N  N  F  F  F  F  F  F  F  F
+review     merge             F  F  Y  F  Y  F  F  F  F  F
+review     escalate          F  F  N  F  F  F  F  F  F  F
 
 finance    request_evidence  F  F  N  F  N  F  F  F  F  F
 finance    provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -134,6 +142,8 @@ finance    merchant_reissue  F  F  F  F  F  F  F  N  N  F
 finance    merchant_dispute  F  F  F  F  F  F  F  N  N  F
 finance    merchant_timeout  F  F  F  F  F  F  F  F  F  N
 finance    reopen            N  N  F  F  F  F  F  F  F  F
+finance    merge             F  F  N  F  N  F  F  F  F  F
+finance    escalate          F  F  N  F  F  F  F  F  F  F
 
 paid       request_evidence  F  F  N  F  N  F  F  F  F  F
 paid       provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -153,6 +163,8 @@ paid       merchant_reissue  F  F  F  F  F  F  F  N  N  F
 paid       merchant_dispute  F  F  F  F  F  F  F  N  N  F
 paid       merchant_timeout  F  F  F  F  F  F  F  F  F  N
 paid       reopen            N  N  F  F  F  F  F  F  F  F
+paid       merge             F  F  N  F  N  F  F  F  F  F
+paid       escalate          F  F  N  F  F  F  F  F  F  F
 
 rejected   request_evidence  F  F  N  F  N  F  F  F  F  F
 rejected   provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -172,6 +184,8 @@ rejected   merchant_reissue  F  F  F  F  F  F  F  N  N  F
 rejected   merchant_dispute  F  F  F  F  F  F  F  N  N  F
 rejected   merchant_timeout  F  F  F  F  F  F  F  F  F  N
 rejected   reopen            N  N  F  F  F  F  F  F  F  F
+rejected   merge             F  F  N  F  N  F  F  F  F  F
+rejected   escalate          F  F  N  F  F  F  F  F  F  F
 
 resolved   request_evidence  F  F  N  F  N  F  F  F  F  F
 resolved   provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -191,6 +205,8 @@ resolved   merchant_reissue  F  F  F  F  F  F  F  N  N  F
 resolved   merchant_dispute  F  F  F  F  F  F  F  N  N  F
 resolved   merchant_timeout  F  F  F  F  F  F  F  F  F  N
 resolved   reopen            Y  N  F  F  F  F  F  F  F  F
+resolved   merge             F  F  N  F  N  F  F  F  F  F
+resolved   escalate          F  F  N  F  F  F  F  F  F  F
 
 withdrawn  request_evidence  F  F  N  F  N  F  F  F  F  F
 withdrawn  provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -210,6 +226,8 @@ withdrawn  merchant_reissue  F  F  F  F  F  F  F  N  N  F
 withdrawn  merchant_dispute  F  F  F  F  F  F  F  N  N  F
 withdrawn  merchant_timeout  F  F  F  F  F  F  F  F  F  N
 withdrawn  reopen            N  N  F  F  F  F  F  F  F  F
+withdrawn  merge             F  F  N  F  N  F  F  F  F  F
+withdrawn  escalate          F  F  N  F  F  F  F  F  F  F
 
 closed     request_evidence  F  F  N  F  N  F  F  F  F  F
 closed     provide_evidence  N  N  F  F  F  F  F  F  F  F
@@ -229,6 +247,8 @@ closed     merchant_reissue  F  F  F  F  F  F  F  N  N  F
 closed     merchant_dispute  F  F  F  F  F  F  F  N  N  F
 closed     merchant_timeout  F  F  F  F  F  F  F  F  F  N
 closed     reopen            N  N  F  F  F  F  F  F  F  F
+closed     merge             F  F  N  F  N  F  F  F  F  F
+closed     escalate          F  F  N  F  F  F  F  F  F  F
 """
 OUTCOME = {"Y": None, "N": NotAllowed, "F": Forbidden}
 
@@ -263,6 +283,8 @@ DEST = {
     "merchant_reissue": "review",
     "merchant_dispute": "review",
     "merchant_timeout": "finance",
+    "merge": "closed",
+    "escalate": "review",
 }
 OPTIONS = {
     "reject": {"reason": "no proof"},
@@ -274,6 +296,14 @@ OPTIONS = {
     "merchant_reissue": {"payload": {"note": "new card key XJ3K-22QP-9M7L"}},
     "merchant_dispute": {"reason": "delivered and redeemed", "payload": {"note": "redemption log attached"}},
 }
+
+
+def options_for(event, ticket):
+    """OPTIONS, and for `merge` a target: another open ticket of the same customer."""
+    if event == "merge":
+        target = make_ticket("review", order=make_order(ticket.customer))
+        return {"payload": {"into": target.ref}}
+    return OPTIONS.get(event, {})
 
 
 def clock_for(event, ticket):
@@ -336,7 +366,7 @@ def test_every_state_event_actor(app, state, event):
         before = TicketEvent.query.filter_by(ticket_id=fresh.id).count()
         user = actor_for(actor, fresh)
         with clock_for(event, fresh):
-            apply_event(fresh, event, user, **OPTIONS.get(event, {}))
+            apply_event(fresh, event, user, **options_for(event, fresh))
         assert fresh.state == DEST[event]
         assert TicketEvent.query.filter_by(ticket_id=fresh.id).count() == before + 1
 
