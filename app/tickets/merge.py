@@ -44,10 +44,10 @@ def check_merge_target(ctx: EventContext) -> None:
 
 
 def link_merge(ctx: EventContext) -> None:
-    """The duplicate's closing reason; the target's `merged_from` entry (same transaction)."""
+    """The target's `merged_from` entry (same transaction). The agent's note stays on the audit
+    entries (staff only); nothing is written for the customer to read."""
     from app.workflow.events import record_event
 
-    ctx.ticket.closed_reason = ctx.reason
     target = db.session.get_one(Ticket, ctx.payload["into_id"])
     record_event(
         target,

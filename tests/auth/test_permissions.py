@@ -25,6 +25,7 @@ EXPECTED_NAV = {
         "/queue",
         "/finance/",
         "/dashboard/",
+        "/macros",
         "/analytics/",
         "/sla/calendar",
         "/finance/incidents",
@@ -33,6 +34,7 @@ EXPECTED_NAV = {
     ],
     "admin": [
         "/queue",
+        "/macros",
         "/analytics/",
         "/admin/users",
         "/admin/tokens",

@@ -213,7 +213,7 @@ def test_event_not_allowed_now_is_409_with_allowed_events(client, api, app):
         f"/api/v1/tickets/{ticket.ref}/events", json={"event": "approve"}, headers=api.headers(staff("agent"))
     )
     assert resp.status_code == 409 and error_code(resp) == "not_allowed"
-    assert set(resp.json["error"]["allowed_events"]) == {"request_evidence", "start_review", "ask_merchant"}
+    assert set(resp.json["error"]["allowed_events"]) == {"request_evidence", "start_review", "ask_merchant", "merge"}
 
 
 def test_wrong_role_is_403(client, api, app):

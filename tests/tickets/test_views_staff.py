@@ -161,7 +161,7 @@ def test_agent_page_shows_order_facts_history_and_only_allowed_events(client, ap
     assert refunded.ref in page and ancient.ref not in page  # the last 90 days only
     assert "近 90 天：申请 2 个，已退款 1 笔（¥30.00）" in page
     assert "内部：老客户" in page and "内部备注（客户永远看不到）" in page
-    assert forms_on(page) == {"request_evidence", "start_review"}
+    assert forms_on(page) == {"request_evidence", "start_review", "merge"}
     assert "时间线" in page and "提交" in page
 
 
@@ -208,7 +208,7 @@ def test_approve_amount_in_yuan_and_its_errors(client, app, auth):
     login(client, staff("agent"), auth)
     page = text(client.get(f"/tickets/{ticket.ref}"))
     assert re.search(r'id="approve-amount"[^>]*value="120.00"', page)
-    assert forms_on(page) == {"request_evidence", "approve", "reject", "resolve"}
+    assert forms_on(page) == {"request_evidence", "approve", "reject", "resolve", "merge"}
     resp = fire(client, ticket, "approve", amount="100.005")
     assert resp.status_code == 422 and "最多保留两位小数" in text(resp)
     resp = fire(client, ticket, "approve", amount="100000")
