@@ -29,6 +29,8 @@
     if (!rows.length) { el.remove(); return; }
     var name = function (r) {
       if (dim === "kind") { return data.kinds[r.value] || r.value; }
+      if (dim === "product_type") { return data.product_types[r.value] || r.value; }
+      if (dim === "channel") { return data.channels[r.value] || r.value; }
       if (dim === "agent") { return data.agents[r.value] || r.value || "—"; }
       return r.value;
     };

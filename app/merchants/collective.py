@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.merchants.models import Merchant
@@ -63,12 +63,23 @@ def groups_for(merchant_id: int | None = None) -> list[Group]:
 
 
 def group_of(ticket: Ticket) -> Group | None:
-    """The collective group this ticket belongs to (its merchant's), if any. A ticket filed before
-    the window, or no longer open, belongs to none: no query."""
-    since = utcnow() - timedelta(hours=current_app.config["COLLECTIVE_WINDOW_HOURS"])
+    """The merchant-wide collective group this ticket belongs to, if any (the staff ticket page shows
+    its size): one count over the window's open tickets of the ticket's merchant. A ticket filed
+    before the window, or no longer open, belongs to none: no query."""
+    cfg = current_app.config
+    since = utcnow() - timedelta(hours=cfg["COLLECTIVE_WINDOW_HOURS"])
     if ticket.state not in OPEN_STATES or ticket.created_at < since:
         return None
-    for g in groups_for(ticket.order.merchant_id):
-        if ticket.ref in g.refs:
-            return g
-    return None
+    n = db.session.scalar(
+        select(func.count(Ticket.id))
+        .join(Order, Order.id == Ticket.order_id)
+        .where(
+            Order.merchant_id == ticket.order.merchant_id,
+            Ticket.created_at >= since,
+            Ticket.state.in_(OPEN_STATES),
+        )
+    )
+    if not n or n < cfg["COLLECTIVE_MIN_TICKETS"]:
+        return None
+    merchant = ticket.order.merchant
+    return Group(merchant.code, merchant.name, None, int(n))

@@ -236,7 +236,11 @@ def _day(value: str | None, default: date) -> date:
 @bp.get("/merchants/reports/deductions")
 @permission_required("merchant_reports")
 def deductions_report():
-    today = utcnow().date()
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    today = utcnow().astimezone(ZoneInfo(current_app.config["TZ_DISPLAY"])).date()  # the Beijing day
     start = _day(request.args.get("start"), today - timedelta(days=30))
     end = _day(request.args.get("end"), today)
     rows = reports.deductions_per_day(start, end)

@@ -195,3 +195,16 @@ def test_the_customer_sees_the_new_delivery_and_says_whether_it_works(app, clien
     auth.login(agent)
     staff_page = client.get(f"/tickets/{ticket.ref}?lang=en").get_data(as_text=True)
     assert "already redeemed" in staff_page and "Said whether the replacement works" in staff_page
+
+
+def test_the_deductions_report_counts_todays_beijing_day_after_midnight(app, client, auth):
+    from tests.merchants.helpers import at, cst
+
+    user = setup_merchant()
+    with at(cst(2026, 11, 24, 0, 30)):  # 00:30 in Beijing is still the 23rd in UTC
+        ticket = file_complaint()
+        apply_event(ticket, "merchant_refund", user, amount_cents=2_000)
+        request_payout(ticket.id, staff("finance"))
+        auth.login(staff("finance"))
+        csv = client.get("/merchants/reports/deductions?format=csv&lang=en").get_data(as_text=True)
+    assert "2026-11-24,M1,M1,1,2000" in csv
