@@ -151,6 +151,16 @@ def build_peer(n: int, reuse: bool) -> dict:
     return json.loads(info_path.read_text())
 
 
+def unused_orders(db: str) -> list[str]:
+    sql = (
+        "SELECT order_no FROM orders o WHERE order_no LIKE 'BENCH%' "
+        "AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id) ORDER BY order_no"
+    )
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-Atc", sql]
+    out = subprocess.run(psql, check=True, stdout=subprocess.PIPE, text=True)
+    return out.stdout.split()
+
+
 # --------------------------------------------------------------------------- servers
 
 
@@ -471,6 +481,8 @@ def main() -> None:
     with_peer = not args.no_peer and args.tickets <= 100_000
     db = "bench_ours" if args.tickets == 100_000 else f"bench_ours_{args.tickets}"
     ours = build_ours(db, args.tickets, args.reuse)
+    if args.reuse:  # an earlier run's creates used some orders: keep only those without a ticket
+        ours["orders"] = unused_orders(db)
     peer = build_peer(args.tickets, args.reuse) if with_peer else None
     if args.build_only:
         return
