@@ -23,13 +23,46 @@ KEYWORDS = {
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
-def ensure_compiled() -> None:
-    """`pybabel compile` when a .mo is missing or older than its .po (as `make translations` does)."""
+def _stale() -> bool:
+    """A compiled catalog is missing or older than its .po. Catalogs whose header is fuzzy (English:
+    the msgids are the text) are never compiled by pybabel, so they are not waited for."""
     for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        with po.open(encoding="utf-8") as fh:
+            header = "".join(fh.readline() for _ in range(30))
+        if "#, fuzzy" in header:
+            continue
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(TRANSLATIONS)])
+            return True
+    return False
+
+
+def ensure_compiled() -> None:
+    """`pybabel compile` when a catalog is stale (as `make translations` does). Several test workers
+    may call it at once while others read the catalogs: one compiles at a time (a lock file), into a
+    temporary folder, and each .mo is moved into place atomically — a reader never sees half a file."""
+    import fcntl
+    import hashlib
+    import os
+    import shutil
+    import tempfile
+
+    if not _stale():
+        return
+    lock = Path(tempfile.gettempdir()) / f"refundesk-i18n-{hashlib.sha1(str(TRANSLATIONS).encode()).hexdigest()[:12]}"
+    with lock.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        if not _stale():  # another worker compiled while this one waited
             return
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp) / "translations"
+            shutil.copytree(TRANSLATIONS, work, ignore=shutil.ignore_patterns("*.mo"))
+            CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(work)])
+            for mo in work.glob("*/LC_MESSAGES/messages.mo"):
+                target = TRANSLATIONS / mo.relative_to(work)
+                staged = target.with_suffix(".mo.tmp")
+                shutil.copyfile(mo, staged)
+                os.replace(staged, target)
 
 
 def problems() -> list[str]:
