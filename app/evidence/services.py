@@ -45,7 +45,7 @@ from app.extensions import db
 from app.notifications import causes
 from app.tickets.models import Ticket
 from app.types import utcnow
-from app.workflow.events import record_event
+from app.workflow.events import record_entry
 from app.workflow.machine import OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -137,14 +137,11 @@ def _usage(ticket_id: int) -> tuple[int, int]:
 
 
 def _audit(ticket: Ticket, event: str, user, payload: dict, now) -> None:
-    entry = record_event(
+    entry = record_entry(
         ticket,
         event,
-        ticket.state,
-        ticket.state,
         actor_id=user.id,
         actor_role=user.role,
-        reason=None,
         payload=payload,
         at=now,
     )

@@ -54,7 +54,7 @@ def give_feedback(ticket: Ticket, user: User, works: bool, note: str = "", now: 
     """The ticket's customer says whether the replacement works. Commits; once per reissue."""
     from app.notifications import causes
     from app.tickets.queries import timeline
-    from app.workflow.events import record_event
+    from app.workflow.events import record_entry
 
     now = now or utcnow()
     if not can(user, "own_tickets") or user.id != ticket.customer_id:
@@ -69,11 +69,9 @@ def give_feedback(ticket: Ticket, user: User, works: bool, note: str = "", now: 
     if note:
         body = f"{body} {note}"
     try:
-        record_event(
+        record_entry(
             ticket,
             "reissue_feedback",
-            ticket.state,
-            ticket.state,
             actor_id=user.id,
             actor_role=user.role,
             reason=note or None,

@@ -19,7 +19,7 @@ from app.jobs import enqueue
 from app.notifications.services import announce
 from app.tickets.models import Order, Ticket
 from app.types import utcnow
-from app.workflow.events import record_event
+from app.workflow.events import record_entry
 from app.workflow.models import TicketEvent
 
 URGE_EVERY = timedelta(hours=24)
@@ -97,14 +97,11 @@ def urge(ticket: Ticket, user, now: datetime | None = None) -> TicketEvent:
         raise UrgeRefused(str(message), status.opens_at)
     try:
         ticket.priority += 1
-        entry = record_event(
+        entry = record_entry(
             ticket,
             "urge",
-            ticket.state,
-            ticket.state,
             actor_id=user.id,
             actor_role=user.role,
-            reason=None,
             payload={"stage": ticket.state, "due_at": due_at.isoformat(), "assignee_id": ticket.assignee_id},
             at=now,
         )

@@ -46,14 +46,12 @@ def check_merge_target(ctx: EventContext) -> None:
 def link_merge(ctx: EventContext) -> None:
     """The target's `merged_from` entry (same transaction). The agent's note stays on the audit
     entries (staff only); nothing is written for the customer to read."""
-    from app.workflow.events import record_event
+    from app.workflow.events import record_entry
 
     target = db.session.get_one(Ticket, ctx.payload["into_id"])
-    record_event(
+    record_entry(
         target,
         "merged_from",
-        target.state,
-        target.state,
         actor_id=getattr(ctx.user, "id", None),
         actor_role=ctx.role,
         reason=ctx.reason,

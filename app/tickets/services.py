@@ -22,7 +22,7 @@ from app.notifications import causes
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
 from app.tickets.search import filter_by_text
 from app.types import utcnow
-from app.workflow.events import record_event
+from app.workflow.events import record_entry
 from app.workflow.machine import OPEN_STATES
 from app.workflow.policies import refundable_balance
 from app.workflow.service import apply_event, open_request_exists
@@ -348,14 +348,11 @@ def assign_ticket(ticket: Ticket, assignee: User | None, actor: User, version: i
     if changed:
         db.session.flush()  # the new version is the notice's cause
         causes.ticket_assigned(ticket, actor)
-        record_event(  # on the audit chain (staff-only): who gave the ticket to whom
+        record_entry(  # on the audit chain (staff-only): who gave the ticket to whom
             ticket,
             "assigned",
-            ticket.state,
-            ticket.state,
             actor_id=actor.id,
             actor_role=actor.role,
-            reason=None,
             payload={"from": before, "to": ticket.assignee_id, "staff": True},
             at=utcnow(),
         )

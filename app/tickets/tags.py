@@ -46,7 +46,7 @@ def clean_tag(raw: str | None) -> str:
 
 def add_tag(ticket: Ticket, tag: str, actor: User) -> bool:
     """Tag `ticket` (one transaction with its audit entry). False when it had the tag already."""
-    from app.workflow.events import record_event
+    from app.workflow.events import record_entry
 
     if not can(actor, "tag_tickets"):
         raise Forbidden(str(_l("Your role may not tag tickets.")))
@@ -57,14 +57,11 @@ def add_tag(ticket: Ticket, tag: str, actor: User) -> bool:
     try:
         db.session.add(TicketTag(ticket_id=ticket.id, tag=tag, added_by_id=actor.id, created_at=now))
         db.session.flush()
-        record_event(
+        record_entry(
             ticket,
             "tag_added",
-            ticket.state,
-            ticket.state,
             actor_id=actor.id,
             actor_role=actor.role,
-            reason=None,
             payload={"tag": tag, "staff": True},
             at=now,
         )

@@ -145,6 +145,30 @@ def record_event(
     return ev
 
 
+def record_entry(
+    ticket,
+    event: str,
+    *,
+    actor_id: int | None,
+    actor_role: str,
+    payload: dict,
+    at: datetime,
+    reason: str | None = None,
+) -> TicketEvent:
+    """An audit entry that is not a transition (urge, tag, assignment, evidence, …): the state stays."""
+    return record_event(
+        ticket,
+        event,
+        ticket.state,
+        ticket.state,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        reason=reason,
+        payload=payload,
+        at=at,
+    )
+
+
 @dataclass
 class Broken:
     ticket_id: int
