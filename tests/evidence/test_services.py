@@ -130,7 +130,7 @@ def test_database_failure_after_blob_commit_removes_the_new_blob(app, stored, mo
     def boom(*a, **kw):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "record_event", boom)
+    monkeypatch.setattr(services, "record_entry", boom)
     with pytest.raises(RuntimeError):
         services.attach_evidence(ticket, stream(PNG), "x.png", ticket.customer)
     assert stored.nothing()
@@ -140,7 +140,7 @@ def test_database_failure_after_blob_commit_removes_the_new_blob(app, stored, mo
 def test_database_failure_keeps_a_blob_other_evidence_uses(app, stored, monkeypatch):
     ticket = make_ticket()
     services.attach_evidence(ticket, stream(PNG), "first.png", ticket.customer)
-    monkeypatch.setattr(services, "record_event", lambda *a, **kw: 1 / 0)
+    monkeypatch.setattr(services, "record_entry", lambda *a, **kw: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         services.attach_evidence(ticket, stream(PNG), "again.png", ticket.customer)
     assert stored.rows() == 1 and len(stored.blobs()) == 1
