@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from app.extensions import db
 from tests.browser.conftest import browser, live, shots  # noqa: F401  (the live server and Chromium)
 from tests.factories import PASSWORD, make_user
@@ -31,26 +33,29 @@ def test_admin_works_from_a_phone(browser, live, shots):  # noqa: F811
     page.fill("#new-email", "phone-made@example.com")
     page.select_option("#new-role", "finance")
     page.click("#new-user input[type=submit]")
-    assert page.locator("h1").inner_text() == "账号已创建"
+    expect(page.locator("h1")).to_have_text("账号已创建")
     assert re.fullmatch(r"[A-Za-z0-9_-]{16}", page.locator("#secret").inner_text())
     assert no_sideways_scroll(page)
     page.click("text=完成")
-    assert "财务" in page.locator(".facts").inner_text()
+    expect(page.locator(".facts")).to_contain_text("财务")
 
     page.once("dialog", lambda d: d.accept())
     page.click("text=停用账号")
-    assert "已停用" in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("已停用")
     assert no_sideways_scroll(page)
     page.screenshot(path=str(shots / "admin-user-phone.png"), full_page=True)
 
     page.click(".admin-tabs >> text=API 令牌")
     page.fill("#label", "商城正式环境")
     page.click("#new-token input[type=submit]")
-    assert page.locator("h1").inner_text() == "API 令牌已创建"
+    expect(page.locator("h1")).to_have_text("API 令牌已创建")
     page.click("text=完成")
-    assert "商城正式环境" in page.content() and no_sideways_scroll(page)
+    expect(page.locator("body")).to_contain_text("商城正式环境")
+    assert no_sideways_scroll(page)
 
     page.click(".admin-tabs >> text=审计日志")
+    # a click does not wait for the page it opens: the token list is also an .admin-list
+    page.wait_for_url("**/admin/audit*")
     rows = page.locator(".admin-list li").all_inner_texts()
     assert [r for r in rows if "API 令牌已创建" in r] and [r for r in rows if "账号已停用" in r]
     assert [r for r in rows if "账号已创建" in r and "phone-made@example.com" in r]
