@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)
+    from app import page_cache
+
+    page_cache.init_app(app)
     _register_template_helpers(app)
     _register_cli(app)
     _connect_receivers(app)

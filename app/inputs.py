@@ -21,6 +21,7 @@ Where the rules apply:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -109,6 +110,21 @@ class InputForm(FlaskForm):
             field = super().bind_field(form, unbound_field, options)
             field.validators = [check_field, *field.validators]
             return field
+
+        def get_translations(self, form: Any) -> Any:
+            """WTForms' own messages in the request's language, each catalog read once per process
+            (Flask-WTF reads the .mo file again on every request)."""
+            from app.i18n import current_locale
+
+            return _wtforms_translations(str(current_locale()))
+
+
+@functools.cache
+def _wtforms_translations(locale: str) -> Any:
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 def all_form_classes() -> list[type[InputForm]]:

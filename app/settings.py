@@ -204,6 +204,7 @@ def parse_payout_gateways(spec: str) -> dict[str, type]:
 
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
 Rate = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -367,6 +368,17 @@ class Settings(BaseSettings):
         True, description="Without REDIS_URL, the serving process sweeps SLA deadlines in a thread."
     )
     SLA_SWEEP_SECONDS: Annotated[int, Field(ge=5)] = Field(60, description="Interval of the in-process sweep (≥ 5).")
+
+    TRACKER_FRESH_SECONDS: NonNegativeFloat = Field(
+        1.0,
+        description="The public tracker page serves its cached HTML this long without checking the ticket "
+        "(a change shows within this bound; 0: check on every request). See app/tickets/tracker_cache.py.",
+    )
+    STAFF_PAGE_CACHE_SECONDS: NonNegativeFloat = Field(
+        10.0,
+        description="Longest a cached staff page (queue, ticket page) may lag behind other people's changes "
+        "(one's own show at once; 0: no cache). See app/page_cache.py.",
+    )
 
     # --- e-mail (app/notifications)
     SMTP_HOST: str | None = Field(None, description="SMTP server; unset: e-mails are logged, not sent.")

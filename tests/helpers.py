@@ -25,6 +25,8 @@ def make_settings(**overrides) -> Settings:
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
         "PUBLIC_BASE_URL": "http://localhost",
+        "TRACKER_FRESH_SECONDS": 0,  # tests/tickets/test_tracker_cache.py turns it on
+        "STAFF_PAGE_CACHE_SECONDS": 0,  # tests/tickets/test_page_cache.py turns it on
     }
     return Settings.from_values(**{**values, **overrides})
 

@@ -139,6 +139,22 @@ def tracker_fingerprint(token: str) -> tuple | None:
     return tuple(row) if row else None
 
 
+def page_fingerprint(ticket: Ticket) -> tuple:
+    """What a ticket's staff page shows of the ticket itself, in one statement of index lookups:
+    its version (bumped by every UPDATE of the row), its newest message, evidence file, evidence
+    processing (thumbnail, OCR) and audit entry (page_cache.py keys the cached staff page on it)."""
+    from app.evidence.models import Evidence
+
+    newest = (
+        select(func.max(Message.id)).where(Message.ticket_id == ticket.id).scalar_subquery(),
+        select(func.max(Evidence.id)).where(Evidence.ticket_id == ticket.id).scalar_subquery(),
+        select(func.max(Evidence.processed_at)).where(Evidence.ticket_id == ticket.id).scalar_subquery(),
+        select(func.max(TicketEvent.seq)).where(TicketEvent.ticket_id == ticket.id).scalar_subquery(),
+    )
+    row = db.session.execute(select(*newest)).one()
+    return (ticket.id, ticket.version, *row)
+
+
 def timeline(ticket_id: int) -> list[TicketEvent]:
     """The ticket's events in order, with their actors (2 queries)."""
     return list(

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from app import page_cache
 from app.analytics.services import customer_flags
 from app.auth.permissions import can, permission_required
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotAllowed, NotFound
@@ -169,7 +170,12 @@ def _render_tracker(token: str) -> str:
 @bp.get("/tickets/<ref>")
 @permission_required("ticket_page")
 def detail(ref: str):
-    return _render_ticket(services.get_ticket(ref, current_user))
+    ticket = services.get_ticket(ref, current_user)
+    if not can(current_user, "staff"):
+        return _render_ticket(ticket)
+    view = tuple(sorted((session.get("queue_filters") or {}).items())) if "queue_filters" in session else None
+    key = (queries.page_fingerprint(ticket), view)
+    return page_cache.staff_page("ticket", key, lambda: _render_ticket(ticket)[0])
 
 
 @bp.post("/tickets/<ref>/events")
@@ -344,6 +350,13 @@ def queue():
     state, kind, who = form.state.data or None, form.kind.data or None, form.who.data or "all"
     search = (form.q.data or "").strip() or None
     filters = {**form.filters(), "q": search or ""}
+    remembered = {k: v for k, v in filters.items() if v and v != "all"} | {"state": state or ""}
+    if session.get("queue_filters") != remembered:  # an unchanged session is not signed and sent again
+        session["queue_filters"] = remembered
+    return page_cache.staff_page("queue", None, lambda: _render_queue(form, filters, search, kind, who))
+
+
+def _render_queue(form: QueueFilterForm, filters: dict, search: str | None, kind: str | None, who: str) -> str:
     rows, next_cursor = services.list_tickets(
         current_user,
         search=search,
@@ -351,7 +364,6 @@ def queue():
         with_people=True,
         **saved_views.queue_kwargs(filters),
     )
-    session["queue_filters"] = {k: v for k, v in filters.items() if v and v != "all"} | {"state": state or ""}
     counts = queries.count_by_state(
         kind=kind, assignee_id=current_user.id if who == "mine" else None, unassigned=who == "unassigned"
     )

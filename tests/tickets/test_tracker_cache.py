@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.extensions import db
 from app.tickets import tracker_cache
-from app.tickets.models import Message
+from app.tickets.models import Message, Ticket
 from app.workflow.service import apply_event
 from tests.factories import make_ticket, staff
 from tests.tickets.test_views import count_queries, login, text
@@ -55,3 +57,21 @@ def test_logged_in_visitors_get_a_fresh_page(client, app, auth):
     login(client, ticket.customer, auth)
     page = text(client.get(url))
     assert "退出" in page or ticket.customer.display_name in page
+
+
+@pytest.mark.settings(TRACKER_FRESH_SECONDS=1)
+def test_a_page_checked_within_the_last_second_needs_no_lookup(client, app, monkeypatch):
+    ticket = make_ticket()
+    url, ticket_id = f"/t/{ticket.tracker_token}", ticket.id
+    assert "已提交" in text(client.get(url))
+    with count_queries() as fresh:
+        assert "已提交" in text(client.get(url))
+    assert fresh == []  # served without touching the database
+    apply_event(db.session.get(Ticket, ticket_id), "start_review", staff("agent"))
+    assert "已提交" in text(client.get(url))  # within the second: the page checked a moment ago
+    later = tracker_cache.time.monotonic() + 1.5
+    monkeypatch.setattr(tracker_cache.time, "monotonic", lambda: later)
+    assert "审核中" in text(client.get(url))  # past it: checked again, the change shows
+    with count_queries() as again:
+        assert "审核中" in text(client.get(url))
+    assert again == []
