@@ -1,0 +1,44 @@
+"""Responses are written by a fast path compiled from the schemas (app/api_support.py `_writer`):
+every documented GET answer must be byte-for-byte what marshmallow itself writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import api_support
+from tests.api.test_conformance import _known_requests, world  # noqa: F401  (the fixture)
+
+
+def _url(path: str, fields: dict) -> tuple[str, dict]:
+    return path.format(**fields.get("path_parameters", {})), fields.get("query", {})
+
+
+def test_every_get_answer_is_what_marshmallow_writes(app, client, world, monkeypatch):  # noqa: F811
+    gets = [(p, role, f) for method, p, role, f, status in _known_requests(world) if method == "GET" and status == 200]
+    assert len(gets) > 20
+    fast = []
+    for path, role, fields in gets:
+        url, query = _url(path, fields)
+        fast.append(client.get(url, query_string=query, headers=world["headers"][role]))
+    monkeypatch.setattr(api_support, "_writer", lambda schema: schema().dump)
+    for (path, role, fields), got in zip(gets, fast, strict=True):
+        url, query = _url(path, fields)
+        want = client.get(url, query_string=query, headers=world["headers"][role])
+        assert got.status_code == want.status_code == 200, (url, role)
+        assert got.json == want.json, (url, role)
+        assert got.data == want.data, (url, role)  # the same keys in the same order
+
+
+@pytest.mark.parametrize("value", [None, 0, 7, "x", b"y"])
+def test_plain_fields_write_what_marshmallow_writes(value):
+    from marshmallow import fields
+
+    class Shape(api_support.ResponseSchema):
+        s = fields.String(allow_none=True)
+        b = fields.Boolean(allow_none=True)
+        i = fields.Integer(allow_none=True)
+        names = fields.List(fields.String(allow_none=True))
+
+    obj = {"s": value, "b": value, "i": value if not isinstance(value, (str, bytes)) else 1, "names": [value]}
+    assert api_support.dump(Shape, obj) == Shape().dump(obj)
+    assert api_support.dump(Shape, {}) == Shape().dump({})  # missing keys are left out by both
