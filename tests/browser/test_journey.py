@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.factories import make_order, make_user
@@ -88,19 +90,26 @@ def _login(browser, live, email: str, lang: str, *, phone: bool = False):
     page.goto(live("/login"))
     if lang == "en":
         page.click("a[lang=en]")  # the language switch, kept in the session
+        # a click does not wait for the page it opens: the English login page has the same fields
+        page.wait_for_url("**/login?lang=en")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_load_state()
+    wait_until_logged_in(page)
     return page
+
+
+def wait_until_logged_in(page) -> None:
+    """The page the log-in lands on (a click does not wait for it: the login page would still be read)."""
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login")
 
 
 def _fire(page, event: str, label: str, **fields) -> None:
     form = page.locator(f"form.event-{event}")
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
-    form.get_by_role("button", name=label).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the ticket page again: the old one may have a flash of its own
+        form.get_by_role("button", name=label).click()
     assert page.locator(".flash.success").count() == 1, page.content()
 
 
@@ -111,13 +120,14 @@ def _journey(browser, live, shots, lang: str) -> None:
     # The customer files a ticket from the order (on a phone).
     cust = _login(browser, live, customer_email, lang, phone=True)
     cust.locator(f"li[data-order='{order_no}']").get_by_role("link", name=t["file"]).click()
-    assert cust.locator("#amount").input_value() == "128.00"  # the refundable balance, already filled
+    cust.wait_for_url(f"**/orders/{order_no}/ticket*")
+    expect(cust.locator("#amount")).to_have_value("128.00")  # the refundable balance, already filled
     cust.check("input[value=not_delivered]")
     cust.fill(
         "#description", "付款成功但是卡密一直没有发给我。" if lang == "zh" else "Paid, but the card key never came."
     )
     cust.get_by_role("button", name=t["submit"]).click()
-    cust.wait_for_load_state()
+    cust.wait_for_url(re.compile(r"/tickets/RD[\w-]+$"))  # cust.url is the form's until then
     ref = re.search(r"/tickets/(RD[\w-]+)", cust.url).group(1)
     assert cust.locator("h1.state-title").inner_text() == t["submitted"]
     assert cust.locator("li.step.current").get_attribute("data-step") == "submitted"
@@ -125,10 +135,10 @@ def _journey(browser, live, shots, lang: str) -> None:
     # The agent claims it from the queue and asks for evidence.
     agent = _login(browser, live, agent_email, lang)
     row = agent.locator(f"tr[data-ref='{ref}']")
-    row.get_by_role("button", name=t["claim"]).click()
-    agent.wait_for_load_state()
+    with agent.expect_navigation():  # back to the queue: its link is on the old page too
+        row.get_by_role("button", name=t["claim"]).click()
     agent.locator(f"tr[data-ref='{ref}'] a.ref").click()
-    agent.wait_for_load_state()
+    agent.wait_for_url(f"**/tickets/{ref}")
     items = "付款记录截图" if lang == "zh" else "Screenshot of the payment"
     _fire(agent, "request_evidence", t["request_evidence"], items=items)
 
@@ -144,7 +154,9 @@ def _journey(browser, live, shots, lang: str) -> None:
         )
         with cust.expect_navigation():  # sent with a progress bar (app.js), then the page reloads
             upload.first.locator("button[type=submit]").click()
-        cust.wait_for_load_state()
+        # that navigation is only to the form's #fragment (same document): the reload comes after it, and
+        # the evidence form filled next is on the old page too
+        expect(cust.locator(".flash.success")).to_contain_text("payment.png")
     _fire(
         cust,
         "provide_evidence",
@@ -157,11 +169,11 @@ def _journey(browser, live, shots, lang: str) -> None:
     agent.locator("#reply-body").fill(
         "材料已收到，审核通过后财务会尽快退款。" if lang == "zh" else "Got it. Once approved, finance pays it quickly."
     )
-    agent.locator("form.reply button[type=submit]").click()
-    agent.wait_for_load_state()
+    with agent.expect_navigation():  # the same ticket page again: the note box is on the old one too
+        agent.locator("form.reply button[type=submit]").click()
     agent.locator("#note-body").fill("付款记录与订单一致。" if lang == "zh" else "Payment record matches the order.")
-    agent.locator("form.note button[type=submit]").click()
-    agent.wait_for_load_state()
+    with agent.expect_navigation():
+        agent.locator("form.note button[type=submit]").click()
     assert agent.locator("#approve-amount").input_value() == "128.00"
     agent.screenshot(path=str(shots / f"agent-ticket-{lang}.png"), full_page=True)
     _fire(agent, "approve", t["approve"])
@@ -171,8 +183,8 @@ def _journey(browser, live, shots, lang: str) -> None:
     fin = _login(browser, live, finance_email, lang)
     desk_pay = fin.locator(f"tr[data-ref='{ref}'] form[action$='/pay']")
     if desk_pay.count():
-        desk_pay.locator("button[type=submit]").click()
-        fin.wait_for_load_state()
+        with fin.expect_navigation():  # paid once the desk is back (the tracker is read next)
+            desk_pay.locator("button[type=submit]").click()
     else:
         fin.goto(live(f"/tickets/{ref}"))
         _fire(fin, "pay", t["pay"], reference="ALI-2026-000128")
