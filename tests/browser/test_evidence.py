@@ -5,13 +5,15 @@ upload, an iPhone photo (HEIC) goes through with a progress bar, and an item sen
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.tickets.models import Ticket
 from app.workflow.service import apply_event
-from tests.browser.test_journey import PASSWORD
+from tests.browser.test_journey import PASSWORD, wait_until_logged_in
 from tests.evidence.helpers import fake_pe, heic_bytes
 from tests.factories import make_order, make_user, staff
 
@@ -61,10 +63,11 @@ def _phone(browser, live, email: str, lang: str):
     page.goto(live("/login"))
     if lang == "en":
         page.click("a[lang=en]")
+        page.wait_for_url("**/login?lang=en")  # the English login page has the same fields
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_load_state()
+    wait_until_logged_in(page)
     return page
 
 
@@ -80,7 +83,8 @@ def _evidence(browser, live, shots, lang: str) -> None:
 
     cust = _phone(browser, live, f"slots-{lang}@example.com", lang)
     cust.locator(f"li[data-order='{order_no}']").get_by_role("link", name=t["file"]).click()
-    cust.wait_for_load_state()
+    # a click does not wait for the page it opens: no slot group on the orders page would count as hidden
+    cust.wait_for_url(f"**/orders/{order_no}/ticket*")
     slots = cust.locator("[data-evidence-slots]")
     assert slots.locator("[data-slots-pick-kind]").is_visible()  # no kind yet: no slots, a hint
     assert slots.locator(".slot-group:visible").count() == 0
@@ -99,7 +103,7 @@ def _evidence(browser, live, shots, lang: str) -> None:
         slots.screenshot(path=str(shots / "new-ticket-slots-zh.png"))
     with cust.expect_navigation():
         cust.get_by_role("button", name=t["submit"]).click()
-    cust.wait_for_load_state()
+    cust.wait_for_url(re.compile(r"/tickets/RD[\w-]+$"))
     ref = cust.url.rsplit("/", 1)[-1]
 
     # The tracker lists the file sent, with its thumbnail.
@@ -125,9 +129,10 @@ def _evidence(browser, live, shots, lang: str) -> None:
     with cust.expect_navigation():
         more.locator("button[type=submit]").click()
         cust.locator("form#upload-more progress").wait_for(state="attached")
-    cust.wait_for_load_state()
-    assert "IMG_0042.HEIC" in cust.locator("section.my-files").inner_text()
-    assert cust.locator("section.my-files li[data-kind=image] img").count() == 2
+    # the navigation waited for is the #upload-more fragment (same document); app.js then reloads the page,
+    # and until the reload the old list (pay.png only) is still there
+    expect(cust.locator("section.my-files")).to_contain_text("IMG_0042.HEIC")
+    expect(cust.locator("section.my-files li[data-kind=image] img")).to_have_count(2)
 
     # The agent sees what is there; asked for both items, the customer is asked only for the missing one.
     desk = _phone(browser, live, agent_email, "en")
