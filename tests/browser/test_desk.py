@@ -51,30 +51,31 @@ def test_agent_and_manager_work_the_desk(browser, live, shots):
     mgr.fill("#view-name", "Team: everything open")
     mgr.check("details.save-view input[name=shared]")
     mgr.click("details.save-view button[type=submit]")
-    assert mgr.locator(".flash.success").count() == 1
+    expect(mgr.locator(".flash.success")).to_have_count(1)  # a click does not wait for the page it opens
 
     # --- the agent: views with counts, markers, bulk, macro, shortcuts
     agent = _login(browser, live, "desk-agent@example.com", "en")
     agent.goto(live("/queue?state="))
     views = agent.locator("nav.views")
     assert "Replied" in views.inner_text() and "Team: everything open" in views.inner_text()
-    agent.locator("nav.views a", has_text="Replied").click()
-    agent.wait_for_load_state()
+    # a click does not wait for the page it opens, and the queue before it has the same rows and markers
+    with agent.expect_navigation():
+        agent.locator("nav.views a", has_text="Replied").click()
     row = agent.locator(f"tr[data-ref='{replied}']")
     assert row.locator(".marker-replied").inner_text() == "Customer replied"
     assert agent.locator("tbody tr").count() == 1
     agent.screenshot(path=str(shots / "queue-views-desktop.png"), full_page=True)
 
-    agent.locator("nav.views a", has_text="Invalid cards in review").click()
-    agent.wait_for_load_state()
+    with agent.expect_navigation():  # else the boxes below are ticked on the page being left
+        agent.locator("nav.views a", has_text="Invalid cards in review").click()
     for ref in [replied, *others]:
         agent.check(f"tr[data-ref='{ref}'] input[name=ref]")
     agent.select_option("#bulk-action", "tag")
     agent.fill("#bulk input[name=tag]", "card-batch-7")
     agent.click("#bulk button[type=submit]")
-    assert "3 of 3 done; 0 not done." in agent.locator(".bulk-summary").inner_text()
+    expect(agent.locator(".bulk-summary")).to_contain_text("3 of 3 done; 0 not done.")
     agent.click("text=Back to the queue")
-    assert agent.locator(".badge.tag", has_text="#card-batch-7").count() == 3
+    expect(agent.locator(".badge.tag", has_text="#card-batch-7")).to_have_count(3)
 
     agent.goto(live(f"/tickets/{replied}"))
     agent.select_option("#macro", label="[EN] Card key check")
@@ -102,16 +103,17 @@ def test_agent_and_manager_work_the_desk(browser, live, shots):
     form = agent.locator("form.event-escalate")
     form.locator("[name=amount]").fill("880")
     form.locator("[name=reason]").fill("Paid twice, proof attached")
-    form.get_by_role("button", name="Escalate to a manager").click()
-    agent.wait_for_load_state()
+    with agent.expect_navigation():  # the same ticket page again
+        form.get_by_role("button", name="Escalate to a manager").click()
     assert "the agent proposes ¥880.00" in agent.locator(".escalated").inner_text()
 
     # --- the manager: the escalated ticket in the managers' view, approve field pre-filled
     mgr.goto(live("/queue?state="))
-    mgr.locator("nav.views a", has_text="Escalated to managers").click()
-    mgr.wait_for_load_state()
+    with mgr.expect_navigation():  # the queue being left lists the escalated ticket too
+        mgr.locator("nav.views a", has_text="Escalated to managers").click()
     assert mgr.locator(f"tr[data-ref='{big}'] .marker-escalated").count() == 1
     mgr.click(f"tr[data-ref='{big}'] a.ref")
+    mgr.wait_for_url(f"**/tickets/{big}")
     assert mgr.input_value("#approve-amount") == "880.00"
     mgr.goto(live("/macros"))
     assert "Card key check" in mgr.locator(".macro-list").inner_text()
