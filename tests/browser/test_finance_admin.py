@@ -32,7 +32,8 @@ def test_finance_bulk_pays_and_retries_a_decline_on_the_balance(browser, live, s
         ids = declined.id, first.id, second.id
         db.session.remove()
     page = _login(browser, live, "desk-finance@example.com", "zh")
-    page.click("header nav >> text=财务台")
+    with page.expect_navigation():  # finance lands on the desk: the link opens the same page again
+        page.click("header nav >> text=财务台")
     assert "待付 3 个工单，共 ¥508.50" in page.locator("#desk-totals").inner_text()
     row = page.locator(f'tr[data-ref="{refs[0]}"]')
     assert "已拒绝：收款账户拒绝了这笔转账。" in row.inner_text()
@@ -41,15 +42,18 @@ def test_finance_bulk_pays_and_retries_a_decline_on_the_balance(browser, live, s
 
     page.select_option("#filter-channel", "wechat")
     page.click("#desk-filters button[type=submit]")
+    page.wait_for_url("**/finance/?channel=wechat*")  # a click does not wait: the desk before it has 3 rows
     assert page.locator("tr[data-ref]").count() == 1 and "共 ¥120.00" in page.locator("#desk-totals").inner_text()
     page.click("#desk-filters >> text=清除")
+    page.wait_for_url("**/finance/")
     assert page.locator("tr[data-ref]").count() == 3
 
     for ref in refs[1:]:
         page.check(f'tr[data-ref="{ref}"] input[name=ref]')
     page.screenshot(path=str(shots / "finance-desk.png"), full_page=True)
     sent = page.evaluate("() => new URLSearchParams(new FormData(document.getElementById('bulk-pay'))).toString()")
-    page.click("#bulk-pay-button")
+    with page.expect_navigation():  # the desk again
+        page.click("#bulk-pay-button")
     flash = page.locator(".flash").first.inner_text()
     assert "已为 2 个工单发起打款" in flash and refs[1] in flash and refs[2] in flash
     # the same form sent again (a double submit from a stale tab): nothing is paid twice
@@ -63,7 +67,8 @@ def test_finance_bulk_pays_and_retries_a_decline_on_the_balance(browser, live, s
     flashes = page.locator(".flash").all_inner_texts()
     assert sum("未发起打款" in f for f in flashes) == 2 and not [f for f in flashes if "已为" in f]
 
-    page.locator(f'tr[data-ref="{refs[0]}"] .retry-form button').click()
+    with page.expect_navigation():  # the desk again: the one being left has flashes of its own
+        page.locator(f'tr[data-ref="{refs[0]}"] .retry-form button').click()
     assert "已打款" in page.locator(".flash").first.inner_text()
     assert page.locator("tr[data-ref]").count() == 0 and "待付 0 个工单" in page.locator("#desk-totals").inner_text()
     with live.app.app_context():
@@ -80,35 +85,45 @@ def test_admin_tops_up_suspends_and_declares_an_incident(browser, live, shots):
         make_order()  # merchant M1, Star Cards
         db.session.remove()
     page = _login(browser, live, "desk-admin@example.com", "zh")
+    # a click does not wait for the page it opens: each step waits for its page
     page.click("header nav >> text=用户")
+    page.wait_for_url("**/admin/users")
     page.click(".admin-tabs >> text=商家")
+    page.wait_for_url("**/merchants")
     page.click("text=Star Cards")
+    page.wait_for_url("**/merchants/*")
     page.fill("#top-up input[name=amount]", "2000")
     page.fill("#top-up input[name=note]", "季度保证金")
-    page.click("#top-up button")
+    with page.expect_navigation():  # the same merchant page again
+        page.click("#top-up button")
     assert "保证金已充值。" in page.locator(".flash").inner_text() and "¥2,000.00" in page.locator("main").inner_text()
     page.fill("form.standing-suspend input[name=reason]", "多次超时未答复")
-    page.click("form.standing-suspend button")
+    with page.expect_navigation():
+        page.click("form.standing-suspend button")
     assert "多次超时未答复" in page.locator("main").inner_text()
     page.screenshot(path=str(shots / "admin-merchant.png"), full_page=True)
 
     page.click(".admin-tabs >> text=平台故障")
+    page.wait_for_url("**/finance/incidents")  # the merchant page has a table.rows too
     head = page.locator("table.rows thead").inner_text()
     assert "开始时间（北京时间）" in head and "受影响的商品类型" in head and "首页" not in head
     page.fill("#starts_at", "2026-11-20T09:00")
     page.fill("#note", "支付通道故障，全部商品受影响")
-    page.click("form.event-form button[type=submit]")  # no box ticked: all product types
+    with page.expect_navigation():  # the incidents page again
+        page.click("form.event-form button[type=submit]")  # no box ticked: all product types
     assert "全部商品类型" in page.locator("tr[data-incident]").first.inner_text()
     page.fill("#starts_at", "2026-11-21T09:00")
     page.fill("#note", "点卡供应商故障")
     page.check("input[value=game_card]")
     page.check("input[value=card_key]")
-    page.click("form.event-form button[type=submit]")
+    with page.expect_navigation():  # the page being left lists the first incident on top
+        page.click("form.event-form button[type=submit]")
     newest = page.locator("tr[data-incident]").first.inner_text()
     assert "游戏点卡" in newest and "全部商品类型" not in newest
     page.screenshot(path=str(shots / "admin-incidents.png"), full_page=True)
 
     page.click(".admin-tabs >> text=审计日志")
+    page.wait_for_url("**/admin/audit*")
     log = page.locator(".admin-list").inner_text()
     assert "商家保证金已充值" in log and "¥2,000.00" in log and "商家已暂停" in log and log.count("故障已登记") == 2
     page.context.close()
