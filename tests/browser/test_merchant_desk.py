@@ -73,15 +73,15 @@ def test_merchant_answers_on_a_phone_and_the_customer_sees_it(browser, live, sho
     shop.goto(live(f"/merchant/tickets/{reissue_ref}"))
     form = shop.locator("form.answer-merchant_reissue")
     form.locator("[name=note]").fill("NEW-KEY-7Q2M-9XKD")
-    form.locator("button[type=submit]").click()
-    shop.wait_for_load_state()
+    with shop.expect_navigation():  # the same page again: a click does not wait for it
+        form.locator("button[type=submit]").click()
     assert shop.locator(".flash.success").count() == 1, shop.content()
 
     shop.goto(live(f"/merchant/tickets/{refund_ref}"))
     form = shop.locator("form.answer-merchant_refund")
     form.locator("[name=amount]").fill("60.00")
-    form.locator("button[type=submit]").click()
-    shop.wait_for_load_state()
+    with shop.expect_navigation():
+        form.locator("button[type=submit]").click()
     assert shop.locator(".flash.success").count() == 1, shop.content()
     shop.screenshot(path=str(shots / f"merchant-answered-{lang}.png"), full_page=True)
     shop.context.close()
@@ -92,8 +92,8 @@ def test_merchant_answers_on_a_phone_and_the_customer_sees_it(browser, live, sho
     assert "NEW-KEY-7Q2M-9XKD" in body and t["works"] in body
     buyer.get_by_label(t["no"]).check()
     buyer.locator("#reissue-note").fill("already redeemed")
-    buyer.locator("form.reissue-feedback button[type=submit]").click()
-    buyer.wait_for_load_state()
+    with buyer.expect_navigation():  # the tracker again: the one being left still asks the question
+        buyer.locator("form.reissue-feedback button[type=submit]").click()
     assert buyer.locator(".flash.success").count() == 1, buyer.content()
     assert t["works"] not in buyer.locator("article.tracker").inner_text()  # answered once
     buyer.screenshot(path=str(shots / f"tracker-reissue-{lang}.png"), full_page=True)

@@ -63,12 +63,12 @@ def _told(browser, live, shots, lang: str) -> None:
     badge = cust.locator("nav .badge[data-unread]")
     assert badge.inner_text() == "1"
     cust.locator("nav a[href='/notifications/']").click()
-    cust.wait_for_load_state()
+    cust.wait_for_url("**/notifications/")  # a click does not wait for the page it opens
     notice = cust.locator("ul.notifications li.unread a").first
     assert t["notice"] in notice.inner_text()
     cust.screenshot(path=str(shots / f"notices-{lang}.png"), full_page=True)
     notice.click()
-    cust.wait_for_load_state()
+    cust.wait_for_url(f"**/tickets/{ref}")  # the notices page being left still shows the badge
     assert cust.url.endswith(f"/tickets/{ref}") and cust.locator("nav .badge[data-unread]").count() == 0
 
     # The customer answers; the review's promised time passes (moved into the past here) → 催一下.
@@ -86,8 +86,8 @@ def _told(browser, live, shots, lang: str) -> None:
         db.session.commit()
         db.session.remove()
     cust.reload()
-    cust.get_by_role("button", name=t["urge"]).click()
-    cust.wait_for_load_state()
+    with cust.expect_navigation():  # the tracker again: the one being left has the button
+        cust.get_by_role("button", name=t["urge"]).click()
     assert t["urged"] in cust.locator(".flash.success").inner_text()
     assert cust.get_by_role("button", name=t["urge"]).count() == 0  # once per stage per 24 h
     agent = _login(browser, live, agent_email, "en")
