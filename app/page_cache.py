@@ -22,7 +22,8 @@ Pages with pending flash messages are never cached or served from the cache (the
 them), nor are responses other than a plain 200 render. Authorization runs before the cache on
 every request (the `permission_required` decorator, `services.get_ticket`), so a cached page is
 never shown to someone who may not see it; a disabled account or a changed role is logged out or
-keyed apart. Each process keeps at most `MAX_BYTES` of pages (least recently used go first); the
+keyed apart. Each process keeps at most `MAX_CHARS` characters of pages (about 16 MiB, some 150
+staff pages) (least recently used go first); the
 cache lives on the app, so nothing is shared between apps in one process (tests).
 """
 
@@ -38,17 +39,17 @@ from flask_login import current_user
 
 from app.i18n import current_locale
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_CHARS = 8 * 1024 * 1024  # CPython keeps a page with Chinese text in 2 bytes per character: ~16 MiB
 WRITE_GENERATION = "pw"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PageCache:
-    """An LRU of rendered pages bounded by age and by total size (characters)."""
+    """An LRU of rendered pages bounded by age and by their total length in characters."""
 
-    def __init__(self, ttl: float, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, ttl: float, max_chars: int = MAX_CHARS) -> None:
         self.ttl = ttl
-        self.max_bytes = max_bytes
+        self.max_chars = max_chars
         self._pages: OrderedDict[Hashable, tuple[Hashable, float, str]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
@@ -69,7 +70,7 @@ class PageCache:
                 self._size -= len(old[2])
             self._pages[slot] = (key, time.monotonic(), html)
             self._size += len(html)
-            while self._size > self.max_bytes and self._pages:
+            while self._size > self.max_chars and self._pages:
                 _, dropped = self._pages.popitem(last=False)
                 self._size -= len(dropped[2])
 
@@ -92,12 +93,13 @@ def _bump_write_generation(response: Response) -> Response:
     return response
 
 
-def staff_page(name: str, extra: Hashable, render: Callable[[], str]) -> str:
-    """The page `name` for this session and request: cached while `extra` (e.g. a ticket's
-    fingerprint) and the session's key are unchanged and it is younger than the bound, else `render()`."""
+def staff_page(name: str, fingerprint: Callable[[], Hashable], render: Callable[[], str]) -> str:
+    """The page `name` for this session and request: cached while `fingerprint()` (e.g. the ticket's)
+    and the session's key are unchanged and it is younger than the bound, else `render()`."""
     cache: PageCache = current_app.extensions["page_cache"]
     if cache.ttl <= 0 or session.get("_flashes") or request.method != "GET":
         return render()
+    extra = fingerprint()
     slot = (name, current_user.id, request.path)
     html = cache.get(slot, _key(extra))
     if html is None:

@@ -1,6 +1,6 @@
 """Our pages in-process (no HTTP server): median wall and CPU ms per request, SQL statements per request.
 
-    .venv/bin/python bench/pages_inprocess.py [--db bench_ours] [-n 200] [--only queue,detail] [--profile]
+    .venv/bin/python bench/pages_inprocess.py [--db bench_ours] [-n 200] [--only queue,detail] [--profile] [--cold]
 
 Uses the database and logins that bench/pages_bench.py built (bench/out/<db>.json). CPU time
 (time.process_time) is the figure to compare on a shared machine: it does not grow with the
@@ -29,7 +29,10 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--only", default="")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--cold", action="store_true", help="no staff page cache, no tracker window: every page rendered")
     args = ap.parse_args()
+    if args.cold:
+        os.environ.update(STAFF_PAGE_CACHE_SECONDS="0", TRACKER_FRESH_SECONDS="0")
     info = json.loads((ROOT / "bench" / "out" / f"{args.db}.json").read_text())
     os.environ.update(
         DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.db}",

@@ -174,8 +174,9 @@ def detail(ref: str):
     if not can(current_user, "staff"):
         return _render_ticket(ticket)
     view = tuple(sorted((session.get("queue_filters") or {}).items())) if "queue_filters" in session else None
-    key = (queries.page_fingerprint(ticket), view)
-    return page_cache.staff_page("ticket", key, lambda: _render_ticket(ticket)[0])
+    return page_cache.staff_page(
+        "ticket", lambda: (queries.page_fingerprint(ticket), view), lambda: _render_ticket(ticket)[0]
+    )
 
 
 @bp.post("/tickets/<ref>/events")
@@ -353,7 +354,7 @@ def queue():
     remembered = {k: v for k, v in filters.items() if v and v != "all"} | {"state": state or ""}
     if session.get("queue_filters") != remembered:  # an unchanged session is not signed and sent again
         session["queue_filters"] = remembered
-    return page_cache.staff_page("queue", None, lambda: _render_queue(form, filters, search, kind, who))
+    return page_cache.staff_page("queue", lambda: None, lambda: _render_queue(form, filters, search, kind, who))
 
 
 def _render_queue(form: QueueFilterForm, filters: dict, search: str | None, kind: str | None, who: str) -> str:

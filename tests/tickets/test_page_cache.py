@@ -131,7 +131,7 @@ def test_an_entry_older_than_the_bound_is_rendered_again(client, app, auth, monk
 
 
 def test_the_cache_keeps_to_its_size():
-    cache = page_cache.PageCache(ttl=10, max_bytes=100)
+    cache = page_cache.PageCache(ttl=10, max_chars=100)
     cache.put("a", 1, "x" * 60)
     cache.put("b", 1, "y" * 60)  # over the budget: the least recently used goes
     assert cache.get("a", 1) is None and cache.get("b", 1) == "y" * 60
