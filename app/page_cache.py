@@ -10,10 +10,10 @@ session version, the session's CSRF token, the locale, the full query string and
   DELETE) in a session bumps its write generation (`session["pw"]`, carried in the signed session
   cookie, so every worker process sees it): the next page that session asks for is rendered anew.
 - **A ticket's own changes show at once on its page.** The ticket page's key also holds the
-  ticket's fingerprint (`queries.page_fingerprint`: its version, which every UPDATE of the row
+  ticket's fingerprint (`queries.page_fingerprint_columns`: its version, which every UPDATE of the row
   bumps, and its newest message, evidence file, evidence processing result and audit entry — tags,
-  urges, merges and evidence answers are audit entries), read with one indexed statement per
-  request, and the queue filters the "next ticket" link follows.
+  urges, merges and evidence answers are audit entries), read in the same statement that loads
+  the ticket, and the queue filters the "next ticket" link follows.
 - **Everything else is at most `STAFF_PAGE_CACHE_SECONDS` old** (default 10 s; 0 turns the cache
   off): other tickets' changes in the queue, the counts, the customer's other tickets and the
   merchant panel on a ticket page, the SLA's "due in …" wording.

@@ -139,20 +139,19 @@ def tracker_fingerprint(token: str) -> tuple | None:
     return tuple(row) if row else None
 
 
-def page_fingerprint(ticket: Ticket) -> tuple:
-    """What a ticket's staff page shows of the ticket itself, in one statement of index lookups:
-    its version (bumped by every UPDATE of the row), its newest message, evidence file, evidence
-    processing (thumbnail, OCR) and audit entry (page_cache.py keys the cached staff page on it)."""
+def page_fingerprint_columns() -> tuple:
+    """What a ticket's staff page shows of the ticket itself beyond its row, as columns correlated
+    with `tickets` (each an index lookup): its newest message, evidence file, evidence processing
+    result (thumbnail, OCR) and audit entry. With the row's version (bumped by every UPDATE) they
+    make the fingerprint page_cache.py keys the cached staff page on (`services.get_ticket_page`)."""
     from app.evidence.models import Evidence
 
-    newest = (
-        select(func.max(Message.id)).where(Message.ticket_id == ticket.id).scalar_subquery(),
-        select(func.max(Evidence.id)).where(Evidence.ticket_id == ticket.id).scalar_subquery(),
-        select(func.max(Evidence.processed_at)).where(Evidence.ticket_id == ticket.id).scalar_subquery(),
-        select(func.max(TicketEvent.seq)).where(TicketEvent.ticket_id == ticket.id).scalar_subquery(),
+    return (
+        select(func.max(Message.id)).where(Message.ticket_id == Ticket.id).scalar_subquery(),
+        select(func.max(Evidence.id)).where(Evidence.ticket_id == Ticket.id).scalar_subquery(),
+        select(func.max(Evidence.processed_at)).where(Evidence.ticket_id == Ticket.id).scalar_subquery(),
+        select(func.max(TicketEvent.seq)).where(TicketEvent.ticket_id == Ticket.id).scalar_subquery(),
     )
-    row = db.session.execute(select(*newest)).one()
-    return (ticket.id, ticket.version, *row)
 
 
 def timeline(ticket_id: int) -> list[TicketEvent]:

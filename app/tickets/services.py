@@ -145,6 +145,19 @@ def get_ticket(ref: str, user: User) -> Ticket:
     return ticket
 
 
+def get_ticket_page(ref: str, user: User) -> tuple[Ticket, tuple]:
+    """`get_ticket` and the ticket's page fingerprint (`queries.page_fingerprint_columns`), in one statement."""
+    from app.tickets.queries import page_fingerprint_columns
+
+    row = db.session.execute(
+        select(Ticket, *page_fingerprint_columns()).where(Ticket.ref == ref).options(*_PAGE_LOADS)
+    ).first()
+    if row is None or not can_see(user, row[0]):
+        raise NotFound(str(_l("No such ticket.")))
+    ticket = row[0]
+    return ticket, (ticket.id, ticket.version, *row[1:])
+
+
 def can_see(user: User, ticket: Ticket) -> bool:
     """Staff and the platform see every ticket; customers their own; merchants their merchant's."""
     if can(user, "see_any_ticket"):

@@ -170,13 +170,11 @@ def _render_tracker(token: str) -> str:
 @bp.get("/tickets/<ref>")
 @permission_required("ticket_page")
 def detail(ref: str):
-    ticket = services.get_ticket(ref, current_user)
+    ticket, fingerprint = services.get_ticket_page(ref, current_user)
     if not can(current_user, "staff"):
         return _render_ticket(ticket)
     view = tuple(sorted((session.get("queue_filters") or {}).items())) if "queue_filters" in session else None
-    return page_cache.staff_page(
-        "ticket", lambda: (queries.page_fingerprint(ticket), view), lambda: _render_ticket(ticket)[0]
-    )
+    return page_cache.staff_page("ticket", lambda: (fingerprint, view), lambda: _render_ticket(ticket)[0])
 
 
 @bp.post("/tickets/<ref>/events")
