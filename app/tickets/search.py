@@ -171,7 +171,8 @@ class TextSearch:
         named = [select(literal(i).label("w"), _merchants_of(w.text).subquery().c[0]) for i, w in enumerate(self.words)]
         for i, merchant_id in db.session.execute(union_all(*named)):
             self.words[i].merchants.append(merchant_id)
-        probes, found = [], {}
+        probes: list[Select] = []
+        found: dict[tuple[int, int], list[int]] = {}
         for i, word in enumerate(self.words):
             for b, branch in enumerate(BRANCHES):
                 if branch == "merchant" and not word.merchants:
@@ -188,8 +189,8 @@ class TextSearch:
                 self.words[i].listed[BRANCHES[b]] = set(ids)
         for word in self.words:
             if word.rare:
-                ids = set().union(*word.listed.values())
-                self.candidates = ids if self.candidates is None else self.candidates & ids
+                every: set[int] = set().union(*word.listed.values())
+                self.candidates = every if self.candidates is None else self.candidates & every
 
     def narrow(self, part: Select, order: Callable[..., tuple], need: int) -> Select:
         """`part` (over Ticket, the other filters applied) narrowed so that its first `need` rows in
@@ -230,7 +231,7 @@ class TextSearch:
                     part.with_only_columns(Ticket.id).order_by(*order(Ticket)).limit(PREFIX_ROWS).subquery()
                 )
             )
-            if scanned >= PREFIX_ROWS:  # the prefix did not hold every remaining ticket
+            if (scanned or 0) >= PREFIX_ROWS:  # the prefix did not hold every remaining ticket
                 self.path.append("plain")
                 return filter_by_text(part, self.q)
         self.path.append("prefix")
