@@ -42,6 +42,25 @@ def trgm_index(name: str, column: str) -> Index:
     )
 
 
+def affix_indexes(prefix: str, column: str) -> tuple[Index, Index]:
+    """Two b-tree indexes (PostgreSQL) serving identifier search by prefix and by suffix
+    (app/tickets/search.py `_affix`): `lower(column) LIKE 'w%'` and `reverse(lower(column)) LIKE
+    'reversed w%'`, with `text_pattern_ops` so LIKE can use them whatever the collation. Not created
+    on SQLite, where search scans."""
+    from sqlalchemy import func, literal_column
+    from sqlalchemy.sql.elements import ColumnClause
+
+    col: ColumnClause[str] = literal_column(column)
+    return (
+        Index(f"{prefix}_lower", func.lower(col).label("l"), postgresql_ops={"l": "text_pattern_ops"}).ddl_if(
+            dialect="postgresql"
+        ),
+        Index(
+            f"{prefix}_reversed", func.reverse(func.lower(col)).label("r"), postgresql_ops={"r": "text_pattern_ops"}
+        ).ddl_if(dialect="postgresql"),
+    )
+
+
 def only_own_dialect(dialect_name: str):
     """An Alembic `include_object` hook: skip schema objects declared for another dialect only
     (`.ddl_if(dialect=...)`, e.g. the PostgreSQL trigram indexes when comparing on SQLite)."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.extensions import Model, db
 from app.merchants.models import Merchant
-from app.types import UTCDateTime, trgm_index, utcnow
+from app.types import UTCDateTime, affix_indexes, trgm_index, utcnow
 
 if TYPE_CHECKING:
     from app.tickets.activity import TicketActivity
@@ -69,7 +69,7 @@ class Order(Model):
 
     __table_args__ = (
         Index("ix_orders_customer_paid", "customer_id", "paid_at"),
-        trgm_index("ix_trgm_orders_order_no", "order_no"),
+        *affix_indexes("ix_orders_order_no", "order_no"),  # search by order number (prefix or suffix)
     )
 
 
@@ -143,7 +143,7 @@ class Ticket(Model):
             postgresql_where=text("escalated_at IS NOT NULL"),
             sqlite_where=text("escalated_at IS NOT NULL"),
         ),
-        trgm_index("ix_trgm_tickets_ref", "ref"),
+        *affix_indexes("ix_tickets_ref", "ref"),  # search by ref (prefix or suffix)
         trgm_index("ix_trgm_tickets_description", "description"),
     )
 

@@ -110,7 +110,10 @@ class TicketListArgsSchema(ApiSchema):
         data_key="q",
         load_default=None,
         validate=validate.Length(max=200),
-        metadata={"description": "words to find in ref, order number, customer, merchant, description, messages"},
+        metadata={
+            "description": "words, each to be found (case-insensitive) at the start or end of the ref or "
+            "order number, or anywhere in the customer's e-mail or name, the merchant, the description, messages"
+        },
     )
     cursor = fields.String(
         load_default=None,

@@ -1,11 +1,16 @@
 """Ticket search for staff: ref, order number, customer e-mail or name, merchant, and words of the
 description and messages.
 
-Each word must match (AND); a word matches a ticket when it appears in any of those fields
-(case-insensitive substring, so it works for Chinese without a word segmenter). `filter_by_text`
+Each word must match (AND); a word matches a ticket when it appears in any of those fields,
+case-insensitively: anywhere inside the text fields (a substring, so it works for Chinese without a
+word segmenter), and at the start or the end of the identifiers — the ticket ref and the order
+number, which agents paste whole or read out by their last digits (`_affix`, served by b-tree
+indexes; a trigram index serves them badly, since every ref and order number shares most of its
+trigrams with all the others). `filter_by_text`
 is that definition as one query: the matching ids come from a UNION of one branch per field, each
 served by its own index — on PostgreSQL trigram GIN indexes (`pg_trgm`, see the models' `ix_trgm_*`),
-which serve `ILIKE '%word%'` for words with three letters or digits in a row; shorter words (e.g. a
+which serve `ILIKE '%word%'` for words with three letters or digits in a row, and for identifiers
+the prefix and suffix b-trees (`types.affix_indexes`); shorter words (e.g. a
 two-character Chinese word) still match, by scanning. SQLite falls back to LIKE scans.
 
 A page is ordered by urgency (the queue's order, index ix_tickets_sla_queue) over *all* matches,
@@ -29,9 +34,12 @@ each path and compares it with a plain filter in Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, func, literal, or_, select, union, union_all
+from sqlalchemy import Boolean, ColumnElement, CompoundSelect, Select, func, literal, or_, select, union, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.auth.models import User
 from app.extensions import db
@@ -69,12 +77,45 @@ def _like(col, word: str):
     return col.ilike(f"%{word}%", escape="\\")
 
 
+def _affix(col, word: str) -> ColumnElement[bool]:
+    """An identifier (ticket ref, order number) starts or ends with `word`, case-insensitively: the
+    b-tree indexes of `types.affix_indexes` serve both on PostgreSQL (a trigram index cannot serve a
+    ref or an order number well: every row shares most of their trigrams)."""
+    low = word.lower()
+    raw = re.sub(r"\\(.)", r"\1", low)  # the word as typed, its LIKE escapes undone
+    backwards = raw[::-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(
+        func.lower(col).like(f"{low}%", escape="\\"), _EndsWith(col, literal(f"%{low}"), literal(f"{backwards}%"))
+    )
+
+
+class _EndsWith(FunctionElement):
+    """`lower(col) LIKE '%w'` — on PostgreSQL written `reverse(lower(col)) LIKE 'reversed w%'`, a
+    prefix the index on reverse(lower(col)) serves. Arguments: the column, both patterns."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "ends_with"
+
+
+@compiles(_EndsWith)
+def _ends_with(element, compiler, **kw) -> str:
+    col, tail, _ = list(element.clauses)
+    return compiler.process(func.lower(col).like(tail, escape="\\"), **kw)
+
+
+@compiles(_EndsWith, "postgresql")
+def _ends_with_postgresql(element, compiler, **kw) -> str:
+    col, _, backwards = list(element.clauses)
+    return compiler.process(func.reverse(func.lower(col)).like(backwards, escape="\\"), **kw)
+
+
 def _ids_matching(word: str) -> CompoundSelect:
     """Ids of the tickets one word matches, one index-served branch per field."""
     return union(
-        select(Ticket.id).where(or_(_like(Ticket.ref, word), _like(Ticket.description, word))),
+        select(Ticket.id).where(or_(_affix(Ticket.ref, word), _like(Ticket.description, word))),
         select(Message.ticket_id).where(_like(Message.body, word)),
-        select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(_like(Order.order_no, word)),
+        select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(_affix(Order.order_no, word)),
         select(Ticket.id)
         .join(User, User.id == Ticket.customer_id)
         .where(or_(_like(User.email, word), _like(User.name, word))),
@@ -87,7 +128,9 @@ def _ids_matching(word: str) -> CompoundSelect:
 
 # The fields a word is looked for in, one index-served branch each (as in `_ids_matching`).
 BRANCHES = ("ticket", "messages", "order_no", "customer", "merchant")
-INDEXED_WITHOUT_TRIGRAMS = ("merchant",)  # through the merchants found first and orders.merchant_id
+# Served by an index whatever the word: merchants (found first, then orders.merchant_id) and order
+# numbers (b-tree prefix and suffix indexes).
+INDEXED_WITHOUT_TRIGRAMS = ("order_no", "merchant")
 
 
 class _Word:
@@ -107,11 +150,11 @@ class _Word:
     def branch_ids(self, branch: str) -> Select:
         w = self.text
         if branch == "ticket":
-            return select(Ticket.id).where(or_(_like(Ticket.ref, w), _like(Ticket.description, w)))
+            return select(Ticket.id).where(or_(_affix(Ticket.ref, w), _like(Ticket.description, w)))
         if branch == "messages":
             return select(Message.ticket_id).where(_like(Message.body, w))
         if branch == "order_no":
-            return select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(_like(Order.order_no, w))
+            return select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(_affix(Order.order_no, w))
         if branch == "customer":
             return (
                 select(Ticket.id)
@@ -126,14 +169,14 @@ class _Word:
         membership, the others by a lookup for this row only (scalar subqueries, which — unlike an
         EXISTS — are never turned into a hash of every match)."""
         w, one = self.text, literal(1)
-        checks = [_like(t.ref, w), _like(t.description, w)]
+        checks = [_affix(t.ref, w), _like(t.description, w)]
         listed = set().union(*(ids for b, ids in self.listed.items() if b != "ticket"))
         if listed:
             checks.append(t.id.in_(sorted(listed)))
         if "customer" not in self.listed:
             user = select(one).where(User.id == t.customer_id, or_(_like(User.email, w), _like(User.name, w)))
             checks.append(user.scalar_subquery().is_not(None))
-        order = [_like(Order.order_no, w)] if "order_no" not in self.listed else []
+        order = [_affix(Order.order_no, w)] if "order_no" not in self.listed else []
         if "merchant" not in self.listed and self.merchants:
             order.append(Order.merchant_id.in_(self.merchants))
         if order:

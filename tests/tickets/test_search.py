@@ -54,6 +54,16 @@ def test_search_each_field(client, api, desk):
     assert refs(client, api, "补发卡密") == {b.ref}  # a message
 
 
+def test_refs_and_order_numbers_match_by_their_start_or_end(client, api, desk):
+    a, b, c = desk
+    assert refs(client, api, "km-20261101") == {a.ref}  # the start, any case
+    assert refs(client, api, "1101-7788") == {a.ref}  # the end
+    assert refs(client, api, "20261101") == set()  # inside an identifier: not a match
+    assert refs(client, api, a.ref[:8].lower()) >= {a.ref}  # a ref's start (the date part)
+    assert refs(client, api, a.ref[-6:]) == {a.ref}  # its random end
+    assert refs(client, api, a.ref[3:9]) == set()  # inside: no
+
+
 def test_every_word_must_match_and_wildcards_are_literal(client, api, desk):
     a, b, c = desk
     assert refs(client, api, "MOON coupon") == {c.ref}
