@@ -23,8 +23,8 @@ them), nor are responses other than a plain 200 render. Authorization runs befor
 every request (the `permission_required` decorator, `services.get_ticket`), so a cached page is
 never shown to someone who may not see it; a disabled account or a changed role is logged out or
 keyed apart. Each process keeps at most `MAX_CHARS` characters of pages (about 16 MiB, some 150
-staff pages) (least recently used go first); the
-cache lives on the app, so nothing is shared between apps in one process (tests).
+staff pages; the least recently used go first). The cache lives on the app, so nothing is shared
+between apps in one process (tests).
 """
 
 from __future__ import annotations
