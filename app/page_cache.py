@@ -12,15 +12,17 @@ session version, the session's CSRF token, the locale, the full query string and
 - **A ticket's own changes show at once on its page.** The ticket page's key also holds the
   ticket's fingerprint (`queries.page_fingerprint_columns`: its version, which every UPDATE of the row
   bumps, and its newest message, evidence file, evidence processing result and audit entry — tags,
-  urges, merges and evidence answers are audit entries), read in the same statement that loads
-  the ticket, and the queue filters the "next ticket" link follows.
+  urges, merges and evidence answers are audit entries), read in one statement of index lookups
+  without loading the ticket (staff see every ticket, so nothing else decides whether they may see
+  it), and the queue filters the "next ticket" link follows.
 - **Everything else is at most `STAFF_PAGE_CACHE_SECONDS` old** (default 10 s; 0 turns the cache
   off): other tickets' changes in the queue, the counts, the customer's other tickets and the
   merchant panel on a ticket page, the SLA's "due in …" wording.
 
 Pages with pending flash messages are never cached or served from the cache (the render consumes
 them), nor are responses other than a plain 200 render. Authorization runs before the cache on
-every request (the `permission_required` decorator, `services.get_ticket`), so a cached page is
+every request (the `permission_required` decorator; for a ticket page `services.page_fingerprint`,
+which serves only viewers who see every ticket, or `services.get_ticket`), so a cached page is
 never shown to someone who may not see it; a disabled account or a changed role is logged out or
 keyed apart. Each process keeps at most `MAX_CHARS` characters of pages (about 16 MiB, some 150
 staff pages; the least recently used go first). The cache lives on the app, so nothing is shared

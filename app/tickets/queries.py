@@ -143,7 +143,7 @@ def page_fingerprint_columns() -> tuple:
     """What a ticket's staff page shows of the ticket itself beyond its row, as columns correlated
     with `tickets` (each an index lookup): its newest message, evidence file, evidence processing
     result (thumbnail, OCR) and audit entry. With the row's version (bumped by every UPDATE) they
-    make the fingerprint page_cache.py keys the cached staff page on (`services.get_ticket_page`)."""
+    make the fingerprint page_cache.py keys the cached staff page on (`services.page_fingerprint`)."""
     from app.evidence.models import Evidence
 
     return (

@@ -170,11 +170,14 @@ def _render_tracker(token: str) -> str:
 @bp.get("/tickets/<ref>")
 @permission_required("ticket_page")
 def detail(ref: str):
-    ticket, fingerprint = services.get_ticket_page(ref, current_user)
-    if not can(current_user, "staff"):
-        return _render_ticket(ticket)
+    if not (can(current_user, "staff") and can(current_user, "see_any_ticket")):
+        return _render_ticket(services.get_ticket(ref, current_user))
     view = tuple(sorted((session.get("queue_filters") or {}).items())) if "queue_filters" in session else None
-    return page_cache.staff_page("ticket", lambda: (fingerprint, view), lambda: _render_ticket(ticket)[0])
+    return page_cache.staff_page(  # a staff member sees every ticket: the page's key needs only its fingerprint
+        "ticket",
+        lambda: (services.page_fingerprint(ref, current_user), view),
+        lambda: _render_ticket(services.get_ticket(ref, current_user))[0],
+    )
 
 
 @bp.post("/tickets/<ref>/events")

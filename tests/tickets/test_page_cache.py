@@ -33,7 +33,7 @@ def test_an_unchanged_ticket_page_is_served_again_without_a_render(client, app, 
         again = client.get(url)
     assert first.status_code == again.status_code == 200
     assert again.data == first.data
-    assert len(cached) == 2 < len(rendered)  # the user, the ticket (authorization) with its fingerprint
+    assert len(cached) == 2 < len(rendered)  # the user, the ticket's fingerprint
 
 
 def test_the_tickets_own_changes_show_at_once(client, app, auth):
