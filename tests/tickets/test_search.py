@@ -90,3 +90,14 @@ def test_queue_page_searches_all_states(client, auth, desk):
     page = client.get("/queue", query_string={"q": "韩梅梅"}).get_data(as_text=True)
     assert b.ref in page and a.ref not in page and c.ref not in page
     assert 'value="韩梅梅"' in page  # the box keeps what was typed
+
+
+def test_queue_merchant_filter_alone_and_with_words(client, auth, desk):
+    a, b, c = desk
+    auth.login(staff("agent"))
+    page = client.get("/queue", query_string={"state": "", "merchant": "MOON"}).get_data(as_text=True)
+    assert b.ref in page and c.ref in page and a.ref not in page
+    page = client.get("/queue", query_string={"state": "", "merchant": "MOON", "q": "coupon"}).get_data(as_text=True)
+    assert c.ref in page and b.ref not in page and a.ref not in page
+    page = client.get("/queue", query_string={"state": "", "merchant": "NOBODY"}).get_data(as_text=True)
+    assert a.ref not in page and b.ref not in page and c.ref not in page
