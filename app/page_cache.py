@@ -76,11 +76,6 @@ class PageCache:
                 _, dropped = self._pages.popitem(last=False)
                 self._size -= len(dropped[2])
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._size = 0
-
 
 def init_app(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(app.config["STAFF_PAGE_CACHE_SECONDS"])

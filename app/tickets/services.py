@@ -183,6 +183,12 @@ def ticket_by_tracker(token: str) -> Ticket:
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number is no row, and PostgreSQL rejects it
 
 
+def cursor_after(ticket: Ticket) -> str:
+    """The keyset cursor of the page that starts after `ticket` in the queue order."""
+    due = ticket.sla_due_at.isoformat() if ticket.sla_due_at else None
+    return _encode_cursor([due, ticket.created_at.isoformat(), ticket.id])
+
+
 def _encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
@@ -232,10 +238,7 @@ def list_tickets(
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        nxt = _encode_cursor(
-            [last.sla_due_at.isoformat() if last.sla_due_at else None, last.created_at.isoformat(), last.id]
-        )
+        nxt = cursor_after(rows[-1])
     return rows, nxt
 
 
@@ -315,9 +318,7 @@ def next_in_view(user: User, ticket: Ticket, filters: dict | None) -> Ticket | N
     from app.tickets.saved_views import queue_kwargs
 
     f = {k: str(v) for k, v in (filters or {}).items() if isinstance(v, str | int)}
-    cursor = _encode_cursor(
-        [ticket.sla_due_at.isoformat() if ticket.sla_due_at else None, ticket.created_at.isoformat(), ticket.id]
-    )
+    cursor = cursor_after(ticket)
     try:
         rows, _ = list_tickets(user, search=f.get("q") or None, cursor=cursor, limit=1, **queue_kwargs(f))
     except Invalid:  # filters saved by an older version: no next ticket rather than an error

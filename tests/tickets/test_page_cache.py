@@ -136,3 +136,18 @@ def test_the_cache_keeps_to_its_size():
     cache.put("b", 1, "y" * 60)  # over the budget: the least recently used goes
     assert cache.get("a", 1) is None and cache.get("b", 1) == "y" * 60
     assert cache.get("b", 2) is None  # another key: not this page
+
+
+def test_a_cached_staff_page_never_reaches_another_role(client, app, auth):
+    ticket = make_ticket()
+    url, owner = f"/tickets/{ticket.ref}", ticket.customer
+    login(client, staff("agent"), auth)
+    assert "start_review" in text(client.get(url))  # the staff page, now cached
+    assert client.get("/tickets/RD000000-NOPE00").status_code == 404  # no such ticket: still a 404
+    stranger = app.test_client()
+    login(stranger, make_user("customer", email="stranger@example.com"), WebAuth(stranger))
+    assert stranger.get(url).status_code == 404  # someone else's ticket
+    mine = app.test_client()
+    login(mine, owner, WebAuth(mine))
+    page = text(mine.get(url))
+    assert "start_review" not in page and ticket.ref in page  # the customer's own tracker
