@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; create_app binds them."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import Babel
@@ -51,3 +53,18 @@ def rowcount(result: Result[Any]) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"no rowcount on {type(result).__name__}: not the result of an UPDATE or DELETE")
     return result.rowcount
+
+
+@contextmanager
+def keep_loaded() -> Iterator[None]:
+    """Commits inside this block leave the session's loaded objects as they are instead of expiring
+    them, so what the request goes on to read of its own writes costs no reload. For a block
+    whose objects this transaction itself wrote (a ticket just filed): what is in memory is what
+    was committed, and a later write still meets the ticket's version check."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before

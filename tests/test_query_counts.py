@@ -38,9 +38,11 @@ BUDGET = {
     "tracker": 6,  # + the customer's ticket page: ticket+order+merchant, events+actors, messages+authors, their files
     "public_link": 1,  # /t/<token> unchanged since the last view: one fingerprint lookup
     "public_link_changed": 4,  # fingerprint + the full render
-    # + the audit anchor UPDATE; + the one-open-request-per-order-and-kind check;
-    # + merchant routing (kind, account) and the webhook receiver (subscriptions)
-    "create_api": 22,
+    # the token with its user; the order with its merchant; the one-open check and the balance (one
+    # statement); INSERTs of ticket, SLA record, state counter, audit entry, and the anchor UPDATE;
+    # after the commit (nothing reloaded: app/extensions.py keep_loaded) the webhook subscriptions,
+    # merchant routing (the merchant's account); the answer's timeline, evidence round and files
+    "create_api": 14,
 }
 
 

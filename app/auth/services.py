@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ApiToken, User, hash_token
@@ -135,7 +136,9 @@ def new_token(user: User, ttl: timedelta = TOKEN_TTL, label: str = "") -> tuple[
 
 
 def user_for_token(token: str) -> User:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token or "")))
+    row = db.session.scalar(  # the token and its user in one statement
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token or "")).options(joinedload(ApiToken.user))
+    )
     if row is None or (row.expires_at and row.expires_at < utcnow()) or not row.user.is_active:
         raise Unauthorized(str(_l("Invalid or expired token.")))
     return row.user

@@ -153,11 +153,10 @@ def _hooks_for(event: str, merchant_id: int | None) -> list[Webhook]:
 
 def on_transition(sender: Any, *, ticket_id: int, ticket_ref: str, event: str, to_state: str, **_: Any) -> None:
     """Receiver of ticket_transitioned: one delivery per subscribed webhook, then the send job."""
-    from app.tickets.models import Order, Ticket
+    from app.tickets.models import Ticket
 
-    merchant_id = db.session.scalar(
-        select(Order.merchant_id).join(Ticket, Ticket.order_id == Order.id).where(Ticket.id == ticket_id)
-    )
+    ticket = db.session.get(Ticket, ticket_id)  # no statement when this request wrote it (and its order)
+    merchant_id = ticket.order.merchant_id if ticket is not None and ticket.order is not None else None
     hooks = _hooks_for(event, merchant_id)
     if hooks:
         _enqueue(_record(hooks, event, ticket_id, ticket_ref, to_state))

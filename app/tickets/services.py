@@ -17,14 +17,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.models import User
 from app.auth.permissions import can
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.extensions import db
+from app.extensions import db, keep_loaded
 from app.notifications import causes
 from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
 from app.tickets.search import TextSearch, filter_by_text
 from app.types import utcnow
 from app.workflow.events import record_entry
 from app.workflow.machine import OPEN_STATES
-from app.workflow.policies import refundable_balance
+from app.workflow.policies import refunded_cents
 from app.workflow.service import apply_event, open_request_exists
 
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -79,7 +79,7 @@ def create_order(data: dict, actor: User) -> Order:
 
 
 def visible_order(order_no: str, user: User) -> Order:
-    order = db.session.scalar(select(Order).where(Order.order_no == order_no))
+    order = db.session.scalar(select(Order).where(Order.order_no == order_no).options(joinedload(Order.merchant)))
     if order is None or (not can(user, "see_any_ticket") and order.customer_id != user.id):
         raise NotFound(str(_l("No such order.")))
     return order
@@ -101,12 +101,15 @@ def create_ticket(
     order = visible_order(order_no, actor)
     if kind not in KINDS:
         raise Invalid(str(_l("Unknown ticket kind.")), fields={"kind": [f"one of {', '.join(KINDS)}"]})
-    open_ref = db.session.scalar(
-        select(Ticket.ref).where(Ticket.order_id == order.id, Ticket.kind == kind, Ticket.state.in_(OPEN_STATES))
+    open_ticket = select(Ticket.ref).where(
+        Ticket.order_id == order.id, Ticket.kind == kind, Ticket.state.in_(OPEN_STATES)
     )
+    open_ref, refunded = db.session.execute(  # one statement for both
+        select(open_ticket.limit(1).scalar_subquery(), refunded_cents(order.id).scalar_subquery())
+    ).one()
     if open_ref is not None:  # one open request per order and kind: follow that one
         raise open_request_exists(open_ref)  # two racing submits: the unique index, same refusal
-    balance = refundable_balance(order)
+    balance = order.amount_cents - refunded
     amount = balance if requested_amount_cents is None else requested_amount_cents
     if amount < 0 or amount > balance:
         raise Invalid(
@@ -118,6 +121,7 @@ def create_ticket(
         ref=new_ref(now),
         tracker_token=secrets.token_urlsafe(24),
         kind=kind,
+        assignee_id=None,  # set, not left to the INSERT: the commit keeps it loaded (state counts read its history)
         customer_id=order.customer_id,
         order=order,
         requested_amount_cents=amount,
@@ -125,7 +129,8 @@ def create_ticket(
         created_at=now,
     )
     db.session.add(ticket)
-    apply_event(ticket, "submit", actor, now=now)  # fast-track rules run after it (receiver)
+    with keep_loaded():  # the ticket, its order and the filer: this transaction's own rows
+        apply_event(ticket, "submit", actor, now=now)  # fast-track rules run after it (receiver)
     return ticket
 
 

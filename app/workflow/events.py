@@ -50,9 +50,11 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.tickets.models import Ticket
+from app.types import utcnow
 from app.workflow.models import TicketEvent
 
 GENESIS = "0" * 64
@@ -109,14 +111,21 @@ def record_event(
     reason: str | None,
     payload: dict,
     at: datetime,
+    first: bool = False,
 ) -> TicketEvent:
-    """Append an event and move the ticket's anchor to it (same transaction; the caller commits)."""
-    last = db.session.execute(
-        select(TicketEvent.seq, TicketEvent.hash)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.seq.desc())
-        .limit(1)
-    ).first()
+    """Append an event and move the ticket's anchor to it (same transaction; the caller commits).
+    `first`: the ticket was inserted by this transaction, so its chain is empty (no head to read:
+    no other transaction can have written an event for a row it cannot see)."""
+    last = (
+        None
+        if first
+        else db.session.execute(
+            select(TicketEvent.seq, TicketEvent.hash)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.seq.desc())
+            .limit(1)
+        ).first()
+    )
     prev_hash = last.hash if last else GENESIS
     ev = TicketEvent(
         ticket_id=ticket.id,
@@ -133,15 +142,18 @@ def record_event(
     )
     ev.hash = _digest(prev_hash, ev)
     db.session.add(ev)
-    # A Core UPDATE: the anchor is not a change of the ticket (its version stays).
+    # A Core UPDATE: the anchor is not a change of the ticket (its version stays). The loaded ticket
+    # is told the new values, so it matches its row without a reload.
+    anchor = _anchor(ticket.id, ev.seq, ev.hash, ticket.state, ticket.approved_amount_cents)
+    touched = utcnow()
     db.session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id)
-        .values(
-            audit_seq=ev.seq, audit_hash=_anchor(ticket.id, ev.seq, ev.hash, ticket.state, ticket.approved_amount_cents)
-        )
+        .values(audit_seq=ev.seq, audit_hash=anchor, updated_at=touched)
         .execution_options(synchronize_session=False)
     )
+    for name, value in (("audit_seq", ev.seq), ("audit_hash", anchor), ("updated_at", touched)):
+        set_committed_value(ticket, name, value)
     return ev
 
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from app.auth.models import User
 from app.errors import Invalid
@@ -74,14 +74,19 @@ def _cfg(name: str):
     return current_app.config[name]
 
 
-def refundable_balance(order: Order, exclude_ticket_id: int | None = None) -> int:
-    """What can still be refunded on an order: paid amount minus other tickets' approved money."""
+def refunded_cents(order_id: int, exclude_ticket_id: int | None = None) -> Select[int | None]:
+    """The query of an order's money already approved or paid (other tickets than `exclude_ticket_id`)."""
     q = select(func.coalesce(func.sum(Ticket.approved_amount_cents), 0)).where(
-        Ticket.order_id == order.id, Ticket.state.in_(REFUNDED_STATES)
+        Ticket.order_id == order_id, Ticket.state.in_(REFUNDED_STATES)
     )
     if exclude_ticket_id is not None:
         q = q.where(Ticket.id != exclude_ticket_id)
-    return order.amount_cents - db.session.scalar(q)
+    return q
+
+
+def refundable_balance(order: Order, exclude_ticket_id: int | None = None) -> int:
+    """What can still be refunded on an order: paid amount minus other tickets' approved money."""
+    return order.amount_cents - (db.session.scalar(refunded_cents(order.id, exclude_ticket_id)) or 0)
 
 
 def _balance(ticket: Ticket, order: Order) -> int:

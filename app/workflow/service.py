@@ -108,6 +108,7 @@ def apply_event(
     if version is not None and version != ticket.version:
         raise conflict()
     role = role_of(user)
+    actor_id = getattr(user, "id", None)
     if role not in t.roles:
         raise Forbidden(str(_l("Your role may not do this.")), allowed_events=allowed_events(ticket, user, now))
     if not _may(t, ticket, user, now):
@@ -146,11 +147,12 @@ def apply_event(
             event,
             None if from_state == "new" else from_state,
             ticket.state,
-            actor_id=getattr(user, "id", None),
+            actor_id=actor_id,
             actor_role=role,
             reason=ctx.reason,
             payload=ctx.payload,
             at=now,
+            first=from_state == "new",
         )
         db.session.commit()
     except StaleDataError:
@@ -175,7 +177,7 @@ def apply_event(
         event=event,
         from_state=None if from_state == "new" else from_state,
         to_state=ticket.state,
-        actor_id=getattr(user, "id", None),
+        actor_id=actor_id,
         actor_role=role,
     )
     return ticket

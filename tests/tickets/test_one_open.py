@@ -51,16 +51,16 @@ def test_the_database_refuses_a_second_open_row_but_not_a_finished_one(app, db):
 def test_a_submit_losing_the_race_gets_the_409_with_the_winners_ref(app, db, monkeypatch):
     """Another submit commits between this one's check and its insert (as a concurrent request would)."""
     order = make_order()
-    original = services.refundable_balance  # runs after the check, before the insert
+    original = services.new_ref  # runs after the check, before the insert
     winner: list[Ticket] = []
 
-    def competing(o):
+    def competing(now):
         if not winner:
             winner.append(None)  # type: ignore[arg-type]
             winner[0] = services.create_ticket(order.order_no, "not_delivered", "first", order.customer)
-        return original(o)
+        return original(now)
 
-    monkeypatch.setattr(services, "refundable_balance", competing)
+    monkeypatch.setattr(services, "new_ref", competing)
     with pytest.raises(NotAllowed) as exc:
         services.create_ticket(order.order_no, "not_delivered", "second", order.customer)
     assert exc.value.status == 409 and exc.value.fields == {"open_ticket": [winner[0].ref]}
@@ -93,13 +93,13 @@ def test_two_submits_racing_on_postgresql_one_wins_one_gets_409(app, api, db, mo
     headers = api.headers(order.customer)
     staff("platform")
     barrier = threading.Barrier(2, timeout=10)
-    original = services.refundable_balance
+    original = services.new_ref
 
-    def synchronized(o):
+    def synchronized(now):
         barrier.wait()  # both requests have passed the service's check: only the index can refuse one
-        return original(o)
+        return original(now)
 
-    monkeypatch.setattr(services, "refundable_balance", synchronized)
+    monkeypatch.setattr(services, "new_ref", synchronized)
     body = {"order_no": order.order_no, "kind": "invalid_card", "description": "卡密无效"}
     results = run_at_once([client_call(app, "post", "/api/v1/tickets", json=body, headers=headers) for _ in range(2)])
     codes = sorted(code for code, _ in results)
