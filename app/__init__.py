@@ -37,6 +37,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    with app.app_context():
+        from app.extensions import check_liveness_on_checkout
+
+        for engine in db.engines.values():
+            check_liveness_on_checkout(engine)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login.init_app(app)

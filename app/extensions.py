@@ -1,5 +1,6 @@
 """Flask extensions, created unbound; create_app binds them."""
 
+import select as _select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,7 +12,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import CursorResult, MetaData, Result, Table
+from sqlalchemy import CursorResult, Engine, MetaData, Result, Table, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -68,3 +70,23 @@ def keep_loaded() -> Iterator[None]:
         yield
     finally:
         session.expire_on_commit = before
+
+
+def check_liveness_on_checkout(engine: Engine) -> None:
+    """Make sure a pooled PostgreSQL connection is alive when a request takes it, without a round trip.
+
+    An idle connection has nothing to read; one the server closed (a restart, a failover,
+    `pg_terminate_backend`, an idle timeout) has its termination notice or EOF waiting on the socket.
+    A readable (or closed) connection is discarded and the pool hands out another (SQLAlchemy retries
+    a checkout that raises DisconnectionError). This replaces `pool_pre_ping`, which sent a
+    `SELECT 1` before every request's first statement."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.closed or dbapi_connection.info.status != 0:  # pq.ConnStatus.OK
+            raise DisconnectionError("connection closed")
+        readable, _w, _x = _select.select([dbapi_connection.fileno()], [], [], 0)
+        if readable:
+            raise DisconnectionError("the server closed the connection (or wrote to an idle one)")

@@ -502,7 +502,7 @@ class Settings(BaseSettings):
             ENV_NAME=self.REFUNDESK_ENV,
             TESTING=self.REFUNDESK_ENV == "testing",
             SQLALCHEMY_DATABASE_URI=self.DATABASE_URL,
-            SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": False},  # liveness without a round trip: app/extensions.py
             BABEL_DEFAULT_LOCALE="zh_Hans_CN",
             BABEL_DEFAULT_TIMEZONE=self.TZ_DISPLAY,
             LANGUAGES=["zh_Hans_CN", "en"],
