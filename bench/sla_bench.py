@@ -99,7 +99,7 @@ def seed(conn, n_tickets: int, n_open: int, n_customers: int = 20_000, n_agents:
                     )
                 )
         tcols = (
-            "id, ref, tracker_token, kind, state, version, customer_id, order_id, assignee_id, "
+            "id, ref, tracker_token, kind, state, version, customer_id, order_id, merchant_id, assignee_id, "
             "requested_amount_cents, description, priority, state_changed_at, sla_metric, sla_warn_at, "
             "sla_due_at, created_at, updated_at"
         )
@@ -130,6 +130,7 @@ def seed(conn, n_tickets: int, n_open: int, n_customers: int = 20_000, n_agents:
                         2,
                         first_customer + i % n_customers,
                         i,
+                        1 + i % 200,  # the order's merchant (tickets carry it)
                         2 + i % n_agents,
                         10_000,
                         "",

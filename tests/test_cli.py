@@ -57,6 +57,8 @@ def test_seed_demo_covers_every_state_and_product_once(runner, app, db):
         "other",
     }
     tickets = db.session.scalar(select(func.count()).select_from(Ticket))
+    carried = select(func.count()).select_from(Ticket).join(Order).where(Ticket.merchant_id == Order.merchant_id)
+    assert db.session.scalar(carried) == tickets  # every ticket carries its order's merchant
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "exists already" in again.output
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == tickets

@@ -52,3 +52,48 @@ def test_downgrade_to_base_and_up_again(empty_database_url):
     down = runner.invoke(args=["db", "downgrade", "base"])
     assert down.exit_code == 0, down.output
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_0020_backfills_each_tickets_merchant_from_its_order(empty_database_url):
+    """Tickets filed before 0020 get their order's merchant."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from app.auth.models import User
+    from app.tickets.models import Merchant, Order, Ticket
+
+    app = make_app(DATABASE_URL=empty_database_url)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "0018_identifier_search"])
+    assert result.exit_code == 0, result.output
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(
+                insert(User.__table__), [{"id": 1, "email": "c@x.test", "role": "customer", "password_hash": "x"}]
+            )
+            conn.execute(insert(Merchant.__table__), [{"id": i, "code": f"M{i}", "name": f"M{i}"} for i in (1, 2)])
+            order = {"customer_id": 1, "product_type": "card_key", "product_name": "p", "amount_cents": 1}
+            order |= {"payment_channel": "alipay", "paid_at": now}
+            conn.execute(
+                insert(Order.__table__),
+                [{**order, "id": i, "order_no": f"KM{i}", "merchant_id": 1 + i % 2} for i in (1, 2, 3)],
+            )
+            ticket = {"kind": "other", "state": "closed", "customer_id": 1, "requested_amount_cents": 1}
+            conn.execute(
+                insert(Ticket.__table__),
+                [
+                    {**ticket, "id": i, "ref": f"RD{i}", "tracker_token": f"t{i}", "order_id": 1 + i % 3}
+                    for i in (1, 2, 3, 4)
+                ],
+            )
+        db.engine.dispose()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, order_id, merchant_id FROM tickets ORDER BY id")).all()
+        db.engine.dispose()
+    # ticket i is on order 1 + i % 3, whose merchant is 1 + order % 2
+    assert [tuple(r) for r in rows] == [(i, 1 + i % 3, 1 + (1 + i % 3) % 2) for i in (1, 2, 3, 4)]

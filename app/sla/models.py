@@ -97,3 +97,6 @@ Index("ix_tickets_sla_queue", Ticket.sla_due_at, Ticket.created_at, Ticket.id)
 # that stops at the state's last ticket, also where no ticket of the state lacks a deadline (the
 # order's NULL part would otherwise be read through every closed ticket).
 Index("ix_tickets_state_sla_queue", Ticket.state, Ticket.sla_due_at, Ticket.created_at, Ticket.id)
+# … and within one merchant (the queue's merchant filter and merchant views, a merchant user's desk,
+# staff search for a merchant's code or name): tickets.merchant_id, migration 0020.
+Index("ix_tickets_merchant_queue", Ticket.merchant_id, Ticket.sla_due_at, Ticket.created_at, Ticket.id)

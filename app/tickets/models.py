@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event, text
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -85,6 +85,10 @@ class Ticket(Model):
     version: Mapped[int] = mapped_column(default=1)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # The order's merchant, copied on insert (`_ticket_merchant` below; an order's merchant never
+    # changes), so that the queue's merchant filter, merchant search and a merchant view's count are
+    # one range of ix_tickets_merchant_queue instead of a walk through orders.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     requested_amount_cents: Mapped[int]
     approved_amount_cents: Mapped[int | None]
@@ -171,6 +175,19 @@ class Message(Model):
 
     __table_args__ = (trgm_index("ix_trgm_messages_body", "body"),)
     author: Mapped[User | None] = relationship()
+
+
+@event.listens_for(Ticket, "before_insert")
+def _ticket_merchant(mapper, connection, ticket: Ticket) -> None:
+    """Every ticket carries its order's merchant, however it is created (create_ticket sets it;
+    anything else — a test, a seed — gets it here)."""
+    if ticket.merchant_id is not None:
+        return
+    order = ticket.__dict__.get("order")  # loaded: no query
+    if order is not None and order.merchant_id is not None:
+        ticket.merchant_id = order.merchant_id
+    elif ticket.order_id is not None:
+        ticket.merchant_id = connection.scalar(select(Order.merchant_id).where(Order.id == ticket.order_id))
 
 
 # The markers' table and its flush listener: registered with the Ticket mapper it is joined to.

@@ -12,7 +12,7 @@ Counts, without scanning the tickets table at 1,000,000 tickets:
 - any other view (SLA status, merchant, a marker) is counted by a bounded query: the view's
   filter, served by an index (the SLA status by `ix_tickets_sla_due_at`: only tickets whose
   current deadline passed or is near; a marker by its partial index in app/tickets/activity.py:
-  only tickets carrying it; the merchant by `ix_orders_merchant_id` → `ix_tickets_order_id`),
+  only tickets carrying it; the merchant by `ix_tickets_merchant_queue`: tickets.merchant_id),
   stopped after COUNT_CAP + 1 rows (`SELECT count(*) FROM (… LIMIT 1001)`), shown as "1000+".
   At most MAX_VIEWS personal + MAX_VIEWS shared views are listed, so a queue page asks at most
   that many such counts, each reading at most COUNT_CAP + 1 index entries.

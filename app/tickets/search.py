@@ -21,11 +21,16 @@ order more cheaply, choosing per page part (see `list_tickets`):
    `PROBE_LIMIT` + 1 ids. If some word matches at most `PROBE_LIMIT` tickets, those ids (the
    intersection over such words) are every candidate; the page is those in urgency order that match
    the other words too (checked row by row).
-2. **Many matches** — every word is frequent (or has no trigram): the first `PREFIX_ROWS` tickets of
+2. **A merchant's tickets** — no word is rare, but one word's only frequent field is the merchant
+   (a merchant's code or name, naming at most `MERCHANT_RANGES` merchants): tickets carry their
+   merchant (`tickets.merchant_id`), so each merchant's tickets are a range of
+   ix_tickets_merchant_queue in the queue order; the page is the first `need` of each range (the
+   other words checked row by row) and of the word's few other matches, merged.
+3. **Many matches** — every word is frequent (or has no trigram): the first `PREFIX_ROWS` tickets of
    the queue order (from the cursor, under the other filters) are checked row by row, in order,
    until the page is full. A full page from a prefix of the order is the exact answer; so is a
    short page when the prefix held every remaining ticket.
-3. Otherwise (frequent words that rarely meet, or rare matches among many frequent-word tickets):
+4. Otherwise (frequent words that rarely meet, or rare matches among many frequent-word tickets):
    `filter_by_text`, the plain query.
 
 `bench/search_bench.py` measures it at 1,000,000 tickets; tests/tickets/test_search_paths.py forces
@@ -51,6 +56,8 @@ MAX_WORD_LENGTH = 100
 PROBE_LIMIT = 2000
 # At most this many queue rows are checked row by row for a page of frequent words.
 PREFIX_ROWS = 10_000
+# A word naming at most this many merchants is served by their ranges of the queue order.
+MERCHANT_RANGES = 20
 
 
 def words(q: str) -> list[str]:
@@ -119,17 +126,14 @@ def _ids_matching(word: str) -> CompoundSelect:
         select(Ticket.id)
         .join(User, User.id == Ticket.customer_id)
         .where(or_(_like(User.email, word), _like(User.name, word))),
-        select(Ticket.id)
-        .join(Order, Order.id == Ticket.order_id)
-        .join(Merchant, Merchant.id == Order.merchant_id)
-        .where(or_(_like(Merchant.code, word), _like(Merchant.name, word))),
+        select(Ticket.id).where(Ticket.merchant_id.in_(_merchants_of(word))),
     )
 
 
 # The fields a word is looked for in, one index-served branch each (as in `_ids_matching`).
 BRANCHES = ("ticket", "messages", "order_no", "customer", "merchant")
-# Served by an index whatever the word: merchants (found first, then orders.merchant_id) and order
-# numbers (b-tree prefix and suffix indexes).
+# Served by an index whatever the word: merchants (found first, then ix_tickets_merchant_queue) and
+# order numbers (b-tree prefix and suffix indexes).
 INDEXED_WITHOUT_TRIGRAMS = ("order_no", "merchant")
 
 
@@ -147,6 +151,12 @@ class _Word:
         """Every ticket the word matches is listed."""
         return len(self.listed) == len(BRANCHES)
 
+    @property
+    def merchant_served(self) -> bool:
+        """Every ticket the word matches is listed or one of a few merchants' (each a range of
+        ix_tickets_merchant_queue in the queue's order)."""
+        return set(self.listed) >= set(BRANCHES) - {"merchant"} and 0 < len(self.merchants) <= MERCHANT_RANGES
+
     def branch_ids(self, branch: str) -> Select:
         w = self.text
         if branch == "ticket":
@@ -161,11 +171,11 @@ class _Word:
                 .join(User, User.id == Ticket.customer_id)
                 .where(or_(_like(User.email, w), _like(User.name, w)))
             )
-        return select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(Order.merchant_id.in_(self.merchants))
+        return select(Ticket.id).where(Ticket.merchant_id.in_(self.merchants))
 
     def check(self, t) -> ColumnElement[bool]:
         """Whether the ticket row `t` (Ticket, or a subquery's columns with its id, ref, description,
-        order_id and customer_id) matches: its own columns by value, the listed branches by
+        order_id, customer_id and merchant_id) matches: its own columns by value, the listed branches by
         membership, the others by a lookup for this row only (scalar subqueries, which — unlike an
         EXISTS — are never turned into a hash of every match)."""
         w, one = self.text, literal(1)
@@ -176,11 +186,11 @@ class _Word:
         if "customer" not in self.listed:
             user = select(one).where(User.id == t.customer_id, or_(_like(User.email, w), _like(User.name, w)))
             checks.append(user.scalar_subquery().is_not(None))
-        order = [_affix(Order.order_no, w)] if "order_no" not in self.listed else []
         if "merchant" not in self.listed and self.merchants:
-            order.append(Order.merchant_id.in_(self.merchants))
-        if order:
-            checks.append(select(one).where(Order.id == t.order_id, or_(*order)).scalar_subquery().is_not(None))
+            checks.append(t.merchant_id.in_(self.merchants))
+        if "order_no" not in self.listed:
+            order = select(one).where(Order.id == t.order_id, _affix(Order.order_no, w))
+            checks.append(order.scalar_subquery().is_not(None))
         if "messages" not in self.listed:
             message = select(one).where(Message.ticket_id == t.id, _like(Message.body, w)).limit(1)
             checks.append(message.scalar_subquery().is_not(None))
@@ -202,7 +212,7 @@ class TextSearch:
         self.words = [_Word(w) for w in words(q)]
         self._probed = False
         self.candidates: set[int] | None = None  # every ticket that can match, when some word is rare
-        self.path: list[str] = []  # which way each part went: "candidates", "prefix" or "plain"
+        self.path: list[str] = []  # which way each part went: "candidates", "merchant", "prefix" or "plain"
 
     def _probe(self) -> None:
         """The merchants each word names (a small table); then, in one query, at most PROBE_LIMIT + 1
@@ -250,6 +260,10 @@ class TextSearch:
                 .limit(need)
             )
             return part.where(Ticket.id.in_(db.session.scalars(first).all()))
+        by_merchant = next((w for w in self.words if w.merchant_served), None)
+        if by_merchant is not None:  # the merchants' ranges of the queue order, and the few others
+            self.path.append("merchant")
+            return part.where(Ticket.id.in_(self._merchant_page(by_merchant, part, order, need)))
         prefix = (
             part.with_only_columns(
                 Ticket.id,
@@ -257,6 +271,7 @@ class TextSearch:
                 Ticket.description,
                 Ticket.order_id,
                 Ticket.customer_id,
+                Ticket.merchant_id,
                 Ticket.sla_due_at,
                 Ticket.created_at,
             )
@@ -279,6 +294,22 @@ class TextSearch:
                 return filter_by_text(part, self.q)
         self.path.append("prefix")
         return part.where(Ticket.id.in_(ids))
+
+    def _merchant_page(self, word: _Word, part: Select, order: Callable[..., tuple], need: int) -> list[int]:
+        """The first `need` ids in order of `part` matching every word, where `word` is merchant
+        served: each of its merchants' first `need` (a range of ix_tickets_merchant_queue, walked in
+        order, the other words checked row by row) and the first `need` of its listed tickets,
+        merged. Exact: the first `need` of a union are among the first `need` of its parts."""
+        others = [w.check(Ticket) for w in self.words if w is not word]
+        cols = part.with_only_columns(Ticket.id, Ticket.sla_due_at, Ticket.created_at).where(*others)
+        ranges = [cols.where(Ticket.merchant_id == m) for m in sorted(set(word.merchants))]
+        listed: set[int] = set().union(*word.listed.values())
+        if listed:
+            ranges.append(cols.where(Ticket.id.in_(sorted(listed))))
+        firsts = [r.order_by(*order(Ticket)).limit(need).subquery() for r in ranges]
+        parts = [select(*f.c) for f in firsts]
+        merged = (union(*parts) if len(parts) > 1 else parts[0]).subquery()
+        return list(db.session.scalars(select(merged.c.id).order_by(*order(merged.c)).limit(need)))
 
 
 def _merchants_of(word: str) -> Select:

@@ -1,7 +1,7 @@
 """Staff search's fast paths (app/tickets/search.py) give exactly the plain query's rows in the
-queue's order: every path forced in turn (few matches listed, a prefix of the queue checked row by
-row, the plain query after a prefix that held too few), over every page of a cursor walk, against
-a straightforward filter in Python over the same tickets."""
+queue's order: every path forced in turn (few matches listed, the ranges of a word's merchants, a
+prefix of the queue checked row by row, the plain query after a prefix that held too few), over
+every page of a cursor walk, against a straightforward filter in Python over the same tickets."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from app.types import utcnow
 from tests.factories import make_order, make_user, merchant_user, staff
 
 PHRASES = ("充值卡提示已被使用，无法激活", "点卡充值后没有到账", "The game card code is invalid", "下错单了，想退款")
-MERCHANTS = (("STAR", "星星数码专营店"), ("MOON", "Moon Cards"), ("SUN", "太阳 Game Shop"))
+MERCHANTS = (("STAR", "星星数码专营店"), ("MOON", "Moon Cards"), ("SUN", "太阳 Game Shop"), ("MOONLIT", "月光卡店"))
 
 
 @pytest.fixture
 def desk(app, monkeypatch):
-    """36 tickets: four phrases, three merchants, twelve customers, a message on every fifth; deadlines
+    """36 tickets: four phrases, four merchants, twelve customers, a message on every fifth; deadlines
     with ties and without (NULLS LAST), creation times with ties (broken by id)."""
     monkeypatch.setitem(app.config, "FAST_TRACK_ENABLED", False)
     merchants = []
@@ -36,7 +36,7 @@ def desk(app, monkeypatch):
     base = utcnow().replace(microsecond=0)
     for i in range(36):
         order = make_order(customers[i % 12])
-        order.merchant = merchants[i % 3]
+        order.merchant = merchants[i % 4 if i % 9 else 3]
         db.session.commit()
         ticket = create_ticket(order.order_no, "invalid_card", f"{PHRASES[i % 4]} #{i}", customers[i % 12])
         if i % 5 == 0:
@@ -55,6 +55,8 @@ def _expected(user, q: str, **filters) -> list[str]:
         if filters.get("state") and t.state != filters["state"]:
             continue
         if user.merchant_id and t.order.merchant_id != user.merchant_id:
+            continue
+        if filters.get("merchant") and t.order.merchant.code != filters["merchant"]:
             continue
         fields = [t.description, t.customer.email, t.customer.name or ""]
         fields += [t.order.merchant.code, t.order.merchant.name] + [m.body for m in t.messages]
@@ -83,7 +85,11 @@ def _walk(user, q: str, page: int, **filters) -> list[str]:
 QUERIES = (
     "无法激活",  # a quarter of the tickets (description)
     "GAME",  # description and a merchant name, any case
-    "MOON",  # a merchant code: a third
+    "MOON",  # a merchant code (and the start of another's): two merchants
+    "moonlit",  # one merchant, any case
+    "MOON 无法激活",  # a merchant's tickets and a frequent word
+    "月光 #2",  # a merchant name (no trigram) and a rare description word
+    "MOON buyer3@",  # a merchant's tickets and a rare customer
     "太阳",  # two characters (no trigram), a merchant name
     "到账",  # two characters, a quarter (description)
     "buyer3@",  # one customer
@@ -100,20 +106,26 @@ QUERIES = (
     "KM",  # every order number
 )
 
-# (PROBE_LIMIT, PREFIX_ROWS): which path each forces
+# (PROBE_LIMIT, MERCHANT_RANGES, PREFIX_ROWS): which path each forces
 MODES = {
-    "candidates": (10**6, 10**6),  # every word with trigrams is rare
-    "prefix": (0, 10**6),  # no branch with a match is listed; the prefix is the whole queue
-    "plain": (0, 1),  # a prefix of one row: the plain query after it
-    "mixed": (3, 7),
+    "candidates": (10**6, 20, 10**6),  # every word with trigrams is rare
+    "merchant": (0, 20, 10**6),  # nothing listed but empty branches: a merchant word by its ranges
+    "prefix": (0, 0, 10**6),  # no branch with a match is listed; the prefix is the whole queue
+    "plain": (0, 0, 1),  # a prefix of one row: the plain query after it
+    "mixed": (3, 1, 7),
 }
+
+
+def _force(monkeypatch, mode: str) -> None:
+    probe, ranges, prefix = MODES[mode]
+    monkeypatch.setattr(search, "PROBE_LIMIT", probe)
+    monkeypatch.setattr(search, "MERCHANT_RANGES", ranges)
+    monkeypatch.setattr(search, "PREFIX_ROWS", prefix)
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_every_path_gives_the_plain_rows_in_queue_order(desk, monkeypatch, mode):
-    probe, prefix = MODES[mode]
-    monkeypatch.setattr(search, "PROBE_LIMIT", probe)
-    monkeypatch.setattr(search, "PREFIX_ROWS", prefix)
+    _force(monkeypatch, mode)
     paths = []
     narrow = search.TextSearch.narrow
 
@@ -128,23 +140,25 @@ def test_every_path_gives_the_plain_rows_in_queue_order(desk, monkeypatch, mode)
         first, _ = list_tickets(desk, search=q, limit=25)
         assert [t.ref for t in first] == expected[:25], q
         assert _walk(desk, q, page=4) == expected, q  # through the cursor: both parts of the order
-    assert {"candidates", "prefix", "plain"} >= set(paths)
+    every = {"candidates", "merchant", "prefix", "plain"}
+    assert every >= set(paths)
     assert mode == "mixed" or mode in paths
     if mode == "mixed":
-        assert set(paths) == {"candidates", "prefix", "plain"}
+        assert set(paths) == every
 
 
-@pytest.mark.parametrize("mode", ["prefix", "candidates"])
+@pytest.mark.parametrize("mode", ["prefix", "merchant", "candidates"])
 def test_paths_keep_the_other_filters_and_the_merchant_scope(desk, monkeypatch, mode):
-    probe, prefix = MODES[mode]
-    monkeypatch.setattr(search, "PROBE_LIMIT", probe)
-    monkeypatch.setattr(search, "PREFIX_ROWS", prefix)
+    _force(monkeypatch, mode)
     assert _walk(desk, "卡", page=3, state="submitted") == _expected(desk, "卡", state="submitted")
     assert _walk(desk, "卡", page=3, state="review") == []
+    for q in ("MOON", "MOON 无法激活", "卡"):
+        assert _walk(desk, q, page=3, merchant="MOONLIT") == _expected(desk, q, merchant="MOONLIT"), q
+        assert _walk(desk, q, page=3, merchant="NOBODY") == [], q
     star = db.session.query(Merchant).filter_by(code="STAR").one()
     member = merchant_user("STAR")
     assert member.merchant_id == star.id
-    for q in ("激活", "GAME", "buyer3@", "MOON"):
+    for q in ("激活", "GAME", "buyer3@", "MOON", "STAR 激活"):
         assert _walk(member, q, page=3) == _expected(member, q), q
 
 
