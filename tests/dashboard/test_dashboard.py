@@ -100,3 +100,15 @@ def test_csv_cells_cannot_start_formulas(app):
     from app.dashboard.services import _csv_safe
 
     assert _csv_safe("=cmd()") == "'=cmd()" and _csv_safe("RD1") == "RD1"
+
+
+def test_the_breach_list_links_to_its_tickets_on_the_desktop_width(client, auth, app):
+    late_review, late_first, _ = _seed()
+    with time_machine.travel(cst(2026, 11, 25, 12, 0), tick=False):
+        auth.login(_manager())
+        html = client.get("/dashboard/?start=2026-11-20&end=2026-11-26").get_data(as_text=True)
+        for t in (late_first, late_review):
+            assert f'<a class="ref" href="/tickets/{t.ref}">{t.ref}</a>' in html
+            assert client.get(f"/tickets/{t.ref}").status_code == 200
+        assert '<main class="wide">' in html
+        assert f'href="/merchants/{late_first.order.merchant.code}"' in html
