@@ -34,9 +34,15 @@ def _days_arg() -> int:
 
 
 def drill_url(dim: str, value: str) -> str | None:
-    """The queue filtered to one value of a breakdown (all states)."""
+    """The queue filtered to one value of a breakdown (all states): a kind, a merchant (its code) or
+    an agent (the assignee's id; "" is the unassigned tickets). The queue has no filter on product,
+    product type or payment channel: those rows are not links."""
     if dim == "kind":
         return url_for("tickets.queue", kind=value, state="")
+    if dim == "merchant" and value:
+        return url_for("tickets.queue", merchant=value, state="")
+    if dim == "agent":
+        return url_for("tickets.queue", who=value if value.isdigit() else "unassigned", state="")
     return None
 
 

@@ -162,3 +162,32 @@ def test_api_summary_breakdown_and_bad_input(client, api, app):
 def test_static_echarts_is_served_locally(client, app):
     resp = client.get("/static/vendor/echarts/echarts.common.min.js")
     assert resp.status_code == 200 and b"echarts" in resp.data[:2000]
+
+
+def test_merchant_agent_and_spike_rows_drill_down_to_the_queue(client, auth, app):
+    import re
+
+    from app.tickets.services import assign_ticket
+
+    agent = make_user("agent", email="drill.agent@example.com", name="Agent Drill")
+    hot = [_ticket_for("HOT", NOW.replace(hour=9, minute=i)) for i in range(5)]  # a spike: 5, none before
+    calm = _ticket_for("CALM", NOW.replace(hour=10))
+    with time_machine.travel(NOW.replace(hour=11), tick=False):
+        assign_ticket(hot[0], agent, agent)
+    with time_machine.travel(NOW, tick=False):
+        services.rollup(days=90)
+        auth.login(make_user("manager", email="drill.boss@example.com"))
+        page = client.get("/analytics/?lang=en").get_data(as_text=True)
+
+        def rows_at(link_text: str, section: str) -> set[str]:
+            part = page[page.index(section) :]
+            href = re.search(rf'<a href="([^"]+)">{re.escape(link_text)}</a>', part)
+            assert href, (link_text, section)
+            queue = client.get(href.group(1).replace("&amp;", "&")).get_data(as_text=True)
+            return set(re.findall(r'<tr data-ref="([^"]+)"', queue))
+
+        assert rows_at("HOT", "By merchant") == {t.ref for t in hot}
+        assert rows_at("CALM", "By merchant") == {calm.ref}
+        assert rows_at("HOT", "Spikes") == {t.ref for t in hot}  # the spike names its merchant's tickets
+        assert rows_at("Agent Drill", "By agent") == {hot[0].ref}
+        assert rows_at("Unassigned", "By agent") == {t.ref for t in hot[1:]} | {calm.ref}
