@@ -12,7 +12,7 @@
   if (trendEl) {
     draw(trendEl, {
       tooltip: { trigger: "axis" },
-      legend: { data: [L.opened, L.paid, L.breached] },
+      legend: { data: [L.opened, L.paid, L.breached], top: 0 },
       grid: { left: 40, right: 16, top: 36, bottom: 28 },
       xAxis: { type: "category", data: data.trend.map(function (w) { return w.week.slice(5); }) },
       yAxis: { type: "value", minInterval: 1 },
