@@ -127,3 +127,30 @@ def test_admin_tops_up_suspends_and_declares_an_incident(browser, live, shots):
     log = page.locator(".admin-list").inner_text()
     assert "商家保证金已充值" in log and "¥2,000.00" in log and "商家已暂停" in log and log.count("故障已登记") == 2
     page.context.close()
+
+
+def test_finance_pays_from_a_phone_without_scrolling_sideways(browser, live, shots):
+    with live.app.app_context():
+        make_user("finance", email="phone-finance@example.com")
+        tickets = [
+            make_ticket("finance", order=make_order(amount_cents=c, product_name="王者荣耀 点券 1000"))
+            for c in (9_900, 4_550)
+        ]
+        refs = [t.ref for t in tickets]
+        db.session.remove()
+    page = _login(browser, live, "phone-finance@example.com", "zh", phone=True)
+    page.goto(live("/finance/"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # was 672: the table ran off the screen
+    row = page.locator(f'tr[data-ref="{refs[0]}"]')
+    assert "¥99.00" in row.locator("td.num").inner_text() and page.locator("table.rows thead").is_hidden()
+    label = "el => getComputedStyle(el, '::before').content"
+    assert row.locator("td.num").evaluate(label) == '"批准金额"'  # each cell a labelled line
+    pay = row.locator("form[action$='/pay'] button")
+    box = pay.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # the button is on the screen
+    page.screenshot(path=str(shots / "finance-desk-phone.png"), full_page=True)
+    with page.expect_navigation():
+        pay.click()
+    assert "已打款" in page.locator(".flash").first.inner_text()
+    assert page.locator(f'tr[data-ref="{refs[0]}"]').count() == 0
+    page.context.close()
