@@ -33,6 +33,11 @@ ACTION_LABELS = {
     "incident_ended": _l("Incident end set"),
     "calendar_date_set": _l("Calendar date set"),
     "calendar_date_removed": _l("Calendar date removed"),
+    "kb_page_saved": _l("Refund policy saved"),
+    "kb_page_restored": _l("Refund policy restored to an old version"),
+    "macro_saved": _l("Macro saved"),
+    "macro_deleted": _l("Macro removed"),
+    "webhook_host_allowed": _l("Webhook host allowed"),
 }
 LANGUAGES = [SelectChoice("zh_Hans_CN", "中文"), SelectChoice("en", "English")]
 

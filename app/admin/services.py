@@ -41,6 +41,11 @@ ACTIONS = (
     "incident_ended",
     "calendar_date_set",
     "calendar_date_removed",
+    "kb_page_saved",
+    "kb_page_restored",
+    "macro_saved",
+    "macro_deleted",
+    "webhook_host_allowed",
 )
 T = TypeVar("T")
 

@@ -116,6 +116,10 @@ def allow_host(user: User, host: str) -> WebhookHost:
     if row is None:
         row = WebhookHost(host=host, allowed_by_id=user.id)
         db.session.add(row)
+        db.session.flush()
+        from app.admin.services import record  # an exception to the SSRF guard: in the audit log
+
+        record(user, "webhook_host_allowed", "webhook_host", row.id, host)
         db.session.commit()
     return row
 

@@ -106,6 +106,10 @@ def save_macro(user: User, name: str, language: str, kind: str | None, body: str
         macro = found
     macro.name, macro.language, macro.kind, macro.body = name, language, kind, body
     macro.updated_by_id, macro.updated_at = user.id, utcnow()
+    db.session.flush()
+    from app.admin.services import record  # the audit log of admin actions (macros are written by managers and admins)
+
+    record(user, "macro_saved", "macro", macro.id, name, language=language, kind=kind or "")
     db.session.commit()
     return macro
 
@@ -115,5 +119,8 @@ def delete_macro(user: User, macro_id: int) -> None:
     macro = db.session.get(Macro, macro_id)
     if macro is None:
         raise NotFound(str(_l("No such macro.")))
+    from app.admin.services import record
+
+    record(user, "macro_deleted", "macro", macro.id, macro.name)
     db.session.delete(macro)
     db.session.commit()

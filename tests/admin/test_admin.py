@@ -232,3 +232,37 @@ def test_a_merchant_account_is_created_with_its_merchant_and_never_converted(cli
         resp = post(client, f"/admin/users/{target.id}/role", {"role": role}, page=f"/admin/users/{target.id}")
         assert resp.status_code == 409
     assert _db.session.get(User, agent.id).role == "agent" and _db.session.get(User, user.id).role == "merchant"
+
+
+def test_macros_refund_policies_and_webhook_hosts_are_in_the_audit_log(client, app, admin, api):
+    page = client.get("/macros")
+    data = {
+        "csrf_token": csrf_token(page),
+        "name": "卡密核对",
+        "language": "zh",
+        "kind": "",
+        "body": "您好 {customer_name}",
+    }
+    assert client.post("/macros", data=data).status_code == 302
+    macro_id = actions(action="macro_saved")[0].target_id
+    assert client.post(f"/macros/{macro_id}/delete", data={"csrf_token": csrf_token(page)}).status_code == 302
+    form = client.get("/help/invalid_card/zh/edit")
+    saved = client.post(
+        "/help/invalid_card/zh/edit",
+        data={"csrf_token": csrf_token(form), "title": "卡密无效", "body": "兑换失败请截图。", "base": "0"},
+    )
+    assert saved.status_code == 302
+    hosts = client.post("/api/v1/webhooks/hosts", json={"host": "hooks.internal"}, headers=api.headers(admin))
+    assert hosts.status_code == 201
+
+    log = text(client.get("/admin/audit"))
+    for label, target in (
+        ("快捷回复已保存", "卡密核对"),
+        ("快捷回复已删除", "卡密核对"),
+        ("退款政策已保存", "invalid_card/zh v"),
+        ("Webhook 主机已放行", "hooks.internal"),
+    ):
+        assert re.search(rf"<span>{label}</span>\s*<span>{re.escape(target)}", log), label
+    assert "<span>kb_page_saved</span>" not in log  # a label, never the code
+    for action, n in (("macro_saved", 1), ("macro_deleted", 1), ("kb_page_saved", 1), ("webhook_host_allowed", 1)):
+        assert text(client.get(f"/admin/audit?action={action}")).count("<time ") == n, action
