@@ -1,8 +1,9 @@
 """Finance and admin in a real browser (Chromium, zh): finance filters the desk, pays two tickets
-in one bulk submit and retries a declined payout on the platform balance; an admin tops up a
-merchant's deposit, suspends it and declares an incident for all product types — then finds it
-all in the audit log. UPDATE_SCREENSHOTS=1 writes docs/screenshots/finance-desk.png,
-admin-merchant.png and admin-incidents.png."""
+in one bulk submit and retries a declined payout on the platform balance, and pays from a phone;
+an admin tops up a merchant's deposit, suspends it and declares an incident for all product types
+— then finds it all in the audit log and filters it. UPDATE_SCREENSHOTS=1 writes
+docs/screenshots/finance-desk.png, finance-desk-phone.png, admin-merchant.png,
+admin-incidents.png, admin-audit.png and admin-users.png."""
 
 from __future__ import annotations
 
@@ -126,6 +127,19 @@ def test_admin_tops_up_suspends_and_declares_an_incident(browser, live, shots):
     page.wait_for_url("**/admin/audit*")
     log = page.locator(".admin-list").inner_text()
     assert "商家保证金已充值" in log and "¥2,000.00" in log and "商家已暂停" in log and log.count("故障已登记") == 2
+    page.select_option("select[name=action]", label="商家已暂停")  # filter: one kind of action
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/admin/audit?*action=merchant_suspend*")
+    rows = page.locator(".admin-list li").all_inner_texts()
+    assert len(rows) == 1 and "多次超时未答复" in rows[0] and "M1" in rows[0]
+    page.select_option("select[name=action]", index=0)
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(lambda url: "action=&" in url or url.endswith("action="))
+    assert page.locator(".admin-list li").count() >= 4  # every action again: a top-up, a suspension, 2 incidents
+    page.screenshot(path=str(shots / "admin-audit.png"), full_page=True)
+    page.click(".admin-tabs >> text=用户")
+    page.wait_for_url("**/admin/users")
+    page.screenshot(path=str(shots / "admin-users.png"), full_page=True)
     page.context.close()
 
 
