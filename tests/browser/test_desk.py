@@ -130,3 +130,34 @@ def test_agent_and_manager_work_the_desk(browser, live, shots):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     for page in (mgr, agent, phone):
         page.context.close()
+
+
+def test_agent_finds_a_ticket_of_any_state_from_the_queue_search(browser, live):
+    with live.app.app_context():
+        make_user("agent", email="search-agent@example.com", locale="en")
+        customer = make_user("customer", email="search-cust@example.com", name="赵敏")
+        reviewed = make_ticket("review", order=make_order(customer))
+        filed = make_ticket("submitted", order=make_order(customer))
+        order_no, refs = reviewed.order.order_no, {reviewed.ref, filed.ref}
+        db.session.remove()
+    agent = _login(browser, live, "search-agent@example.com", "en")
+    agent.goto(live("/queue"))  # the first tab an agent sees: submitted tickets
+    assert agent.locator("nav.tabs a[aria-current]").get_attribute("data-state") == "submitted"
+
+    def listed() -> set[str]:
+        return set(agent.locator("tbody tr[data-ref]").evaluate_all("rows => rows.map(r => r.dataset.ref)"))
+
+    agent.fill("#q", order_no)  # pasted from the customer's call: its state is unknown
+    with agent.expect_navigation():
+        agent.locator("#q").press("Enter")
+    assert listed() == {reviewed.ref}  # under review, found from the submitted tab
+    assert agent.locator("nav.tabs a[aria-current]").inner_text().startswith("All states")
+    agent.fill("#q", "赵敏")
+    with agent.expect_navigation():
+        agent.locator("form.queue-search button[type=submit]").click()
+    assert listed() == refs
+    agent.select_option("select[name=state]", "submitted")  # narrowing keeps the search
+    with agent.expect_navigation():
+        agent.get_by_role("button", name="Filter").click()
+    assert listed() == {filed.ref} and agent.input_value("#q") == "赵敏"
+    agent.context.close()
