@@ -11,6 +11,7 @@ from app.auth.permissions import permission_required
 from app.auth.tokens import token_required
 from app.errors import Invalid, NotFound
 from app.tickets.labels import KIND_LABELS
+from app.tickets.models import PAYMENT_CHANNELS, PRODUCT_TYPES
 from app.types import utcnow
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -34,13 +35,17 @@ def _days_arg() -> int:
 
 
 def drill_url(dim: str, value: str) -> str | None:
-    """The queue filtered to one value of a breakdown (all states): a kind, a merchant (its code) or
-    an agent (the assignee's id; "" is the unassigned tickets). The queue has no filter on product,
-    product type or payment channel: those rows are not links."""
+    """The queue filtered to one value of a breakdown (all states): a kind, a merchant (its code),
+    the order's product type or payment channel, or an agent (the assignee's id; "" is the
+    unassigned tickets). The queue has no filter on one product (its name): those rows are not links."""
     if dim == "kind":
         return url_for("tickets.queue", kind=value, state="")
     if dim == "merchant" and value:
         return url_for("tickets.queue", merchant=value, state="")
+    if dim == "product_type" and value in PRODUCT_TYPES:
+        return url_for("tickets.queue", product_type=value, state="")
+    if dim == "channel" and value in PAYMENT_CHANNELS:
+        return url_for("tickets.queue", channel=value, state="")
     if dim == "agent":
         return url_for("tickets.queue", who=value if value.isdigit() else "unassigned", state="")
     return None

@@ -19,8 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.inputs import InputForm
-from app.tickets.labels import KIND_LABELS
-from app.tickets.models import KINDS
+from app.tickets.labels import CHANNEL_LABELS, KIND_LABELS, PRODUCT_TYPE_LABELS
+from app.tickets.models import KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES
 from app.workflow.labels import STATE_LABELS
 from app.workflow.machine import BY_TRIGGER, EVENTS, STATES
 
@@ -236,6 +236,21 @@ class QueueFilterForm(InputForm):
         ],
     )
     merchant = StringField(_l("Merchant code"), validators=[Optional(), Length(max=64)])
+    product_type = SelectField(
+        _l("Product type"),
+        default="",
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("Any product type")),
+            *(SelectChoice(t, PRODUCT_TYPE_LABELS[t]) for t in PRODUCT_TYPES),
+        ],
+    )
+    channel = SelectField(
+        _l("Payment channel"),
+        default="",
+        validators=[Optional()],
+        choices=[SelectChoice("", _l("Any channel")), *(SelectChoice(c, CHANNEL_LABELS[c]) for c in PAYMENT_CHANNELS)],
+    )
     view = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     cursor = HiddenField()
 
@@ -253,6 +268,8 @@ class QueueFilterForm(InputForm):
             "sla": self.sla.data or "",
             "merchant": (self.merchant.data or "").strip(),
             "flag": self.flag.data or "",
+            "product_type": self.product_type.data or "",
+            "channel": self.channel.data or "",
         }
 
 
@@ -267,9 +284,12 @@ class SavedViewForm(InputForm):
     sla = HiddenField()
     merchant = HiddenField()
     flag = HiddenField()
+    product_type = HiddenField()
+    channel = HiddenField()
 
     def filters(self) -> dict[str, str]:
-        return {k: getattr(self, k).data or "" for k in ("state", "kind", "who", "sla", "merchant", "flag")}
+        keys = ("state", "kind", "who", "sla", "merchant", "flag", "product_type", "channel")
+        return {k: getattr(self, k).data or "" for k in keys}
 
 
 class RenameViewForm(InputForm):

@@ -1,7 +1,8 @@
 """Saved views of the staff queue: named filters with live counts, personal or shared.
 
 A view stores the queue's filters (state, kind, SLA status, assignee, merchant code, marker:
-"customer replied", "appealed", "urged", "escalated" above the approval limit). Anyone with `saved_views` keeps personal
+"customer replied", "appealed", "urged", "escalated" above the approval limit; the order's product
+type and payment channel). Anyone with `saved_views` keeps personal
 views; `shared_views` (managers) create, rename and delete the shared ones everyone with the
 queue sees. Nobody else's personal view is visible or editable.
 
@@ -12,7 +13,8 @@ Counts, without scanning the tickets table at 1,000,000 tickets:
 - any other view (SLA status, merchant, a marker) is counted by a bounded query: the view's
   filter, served by an index (the SLA status by `ix_tickets_sla_due_at`: only tickets whose
   current deadline passed or is near; a marker by its partial index in app/tickets/activity.py:
-  only tickets carrying it; the merchant by `ix_tickets_merchant_queue`: tickets.merchant_id),
+  only tickets carrying it; the merchant by `ix_tickets_merchant_queue`: tickets.merchant_id;
+  the product type and channel by each ticket's order, by primary key, no index of their own),
   stopped after COUNT_CAP + 1 rows (`SELECT count(*) FROM (… LIMIT 1001)`), shown as "1000+".
   At most MAX_VIEWS personal + MAX_VIEWS shared views are listed, so a queue page asks at most
   that many such counts, each reading at most COUNT_CAP + 1 index entries.
@@ -32,13 +34,13 @@ from app.auth.permissions import can
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import Model, db
 from app.tickets.counters import UNASSIGNED, TicketStateCount
-from app.tickets.models import KINDS, Ticket
+from app.tickets.models import KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES, Ticket
 from app.types import UTCDateTime, utcnow
 from app.workflow.machine import STATES
 
 COUNT_CAP = 1000
 MAX_VIEWS = 20
-FILTER_KEYS = ("state", "kind", "who", "sla", "merchant", "flag")
+FILTER_KEYS = ("state", "kind", "who", "sla", "merchant", "flag", "product_type", "channel")
 SLA_CHOICES = ("warning", "breached")
 FLAGS = ("replied", "appealed", "urged", "escalated")
 COUNTER_KEYS = frozenset({"state", "kind", "who"})  # what the counters can answer
@@ -71,6 +73,8 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, str]:
             "sla": value in SLA_CHOICES,
             "merchant": len(value) <= 64,
             "flag": value in FLAGS,
+            "product_type": value in PRODUCT_TYPES,
+            "channel": value in PAYMENT_CHANNELS,
         }[key]
         if not ok:
             raise Invalid(str(_l("Some filters are invalid.")), fields={key: ["invalid"]})
@@ -168,6 +172,8 @@ def queue_kwargs(f: dict[str, str]) -> dict[str, Any]:
         "sla": f.get("sla") or None,
         "merchant": f.get("merchant") or None,
         "flag": f.get("flag") or None,
+        "product_type": f.get("product_type") or None,
+        "channel": f.get("channel") or None,
     }
 
 

@@ -19,7 +19,7 @@ from app.auth.permissions import can
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db, keep_loaded
 from app.notifications import causes
-from app.tickets.models import KINDS, Merchant, Message, Order, Ticket
+from app.tickets.models import KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES, Merchant, Message, Order, Ticket
 from app.tickets.search import TextSearch, filter_by_text
 from app.types import utcnow
 from app.workflow.events import record_entry
@@ -216,6 +216,8 @@ def list_tickets(
     search: str | None = None,
     merchant: str | None = None,
     flag: str | None = None,
+    product_type: str | None = None,
+    channel: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
     with_people: bool = False,
@@ -230,7 +232,16 @@ def list_tickets(
     if with_people:  # … and the queue's markers (app/tickets/activity.py), in the same query
         loads += [joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee), joinedload(Ticket.activity)]
     q = filtered_tickets(
-        user, select(Ticket), state=state, kind=kind, assignee=assignee, sla=sla, merchant=merchant, flag=flag
+        user,
+        select(Ticket),
+        state=state,
+        kind=kind,
+        assignee=assignee,
+        sla=sla,
+        merchant=merchant,
+        flag=flag,
+        product_type=product_type,
+        channel=channel,
     )
     text = TextSearch(search) if search else None  # the same rows as filter_by_text, faster (search.py)
     rows: list[Ticket] = []
@@ -264,12 +275,16 @@ def filtered_tickets(
     search: str | None = None,
     merchant: str | None = None,
     flag: str | None = None,
+    product_type: str | None = None,
+    channel: str | None = None,
 ) -> Select:
     """`q` (over Ticket) narrowed to the queue's filters as `user` may see them (staff: every
     ticket; a merchant user: its own merchant's). Every filter is served by an index: state, kind,
     assignee and SLA deadlines by the tickets' own, the merchant (and a merchant user's scope) by
     ix_tickets_merchant_queue on tickets.merchant_id (the order's merchant, copied), the
-    markers by the partial indexes of app/tickets/activity.py, escalations by ix_tickets_escalated_at."""
+    markers by the partial indexes of app/tickets/activity.py, escalations by ix_tickets_escalated_at.
+    The order's product type and payment channel (the analytics drill-down) are an EXISTS on the
+    ticket's order (its primary key), checked along the queue's own index range."""
     merchant_scope = can(user, "merchant_tickets") and user.merchant_id is not None
     if not (can(user, "queue") or merchant_scope):
         raise Forbidden(str(_l("Staff only.")))
@@ -301,6 +316,14 @@ def filtered_tickets(
         q = filter_by_text(q, search)
     if merchant:  # equality with one id (an InitPlan), so the range is ix_tickets_merchant_queue's in order
         q = q.where(Ticket.merchant_id == select(Merchant.id).where(Merchant.code == merchant).scalar_subquery())
+    if product_type:
+        if product_type not in PRODUCT_TYPES:
+            raise Invalid(str(_l("Bad product type filter.")), fields={"product_type": [", ".join(PRODUCT_TYPES)]})
+        q = q.where(Ticket.order.has(Order.product_type == product_type))
+    if channel:
+        if channel not in PAYMENT_CHANNELS:
+            raise Invalid(str(_l("Bad payment channel filter.")), fields={"channel": [", ".join(PAYMENT_CHANNELS)]})
+        q = q.where(Ticket.order.has(Order.payment_channel == channel))
     if flag == "escalated":  # the managers' view (partial index ix_tickets_escalated_at)
         q = q.where(Ticket.escalated_at.is_not(None))
     elif flag:

@@ -344,7 +344,7 @@ def queue():
     form = QueueFilterForm(request.args)
     if not form.validate():
         raise Invalid(str(_l("Some filters are invalid.")), fields=form.errors)
-    if form.view.data and not any(k in request.args for k in ("state", "kind", "who", "sla", "merchant", "flag", "q")):
+    if form.view.data and not any(k in request.args for k in (*saved_views.FILTER_KEYS, "q")):
         view = saved_views.get_view(form.view.data, current_user)  # a saved view: its filters in the URL
         return redirect(url_for("tickets.queue", view=view.id, **{"state": "", **(view.filters or {})}))
     if "state" not in request.args and not request.args.get("q") and not form.view.data:  # a search: every state

@@ -191,3 +191,29 @@ def test_merchant_agent_and_spike_rows_drill_down_to_the_queue(client, auth, app
         assert rows_at("HOT", "Spikes") == {t.ref for t in hot}  # the spike names its merchant's tickets
         assert rows_at("Agent Drill", "By agent") == {hot[0].ref}
         assert rows_at("Unassigned", "By agent") == {t.ref for t in hot[1:]} | {calm.ref}
+
+
+def test_product_type_and_channel_rows_drill_down_to_the_filtered_queue(client, auth, app):
+    import re
+
+    cards = [_ticket_for("PT", NOW.replace(hour=9, minute=i), product_type="game_card") for i in range(2)]
+    wechat = _ticket_for("PT", NOW.replace(hour=10), product_type="recharge", payment_channel="wechat")
+    with time_machine.travel(NOW, tick=False):
+        services.rollup(days=90)
+        auth.login(make_user("manager", email="drill.types@example.com"))
+        page = client.get("/analytics/?lang=en").get_data(as_text=True)
+
+        def rows_at(link_text: str, section: str) -> tuple[str, set[str]]:
+            part = page[page.index(section) :]
+            href = re.search(rf'<a href="([^"]+)">{re.escape(link_text)}</a>', part)
+            assert href, (link_text, section)
+            url = href.group(1).replace("&amp;", "&")
+            queue = client.get(url).get_data(as_text=True)
+            return url, set(re.findall(r'<tr data-ref="([^"]+)"', queue))
+
+        url, refs = rows_at("Game point card", "By product type")
+        assert "product_type=game_card" in url and refs == {t.ref for t in cards}
+        assert rows_at("Recharge", "By product type")[1] == {wechat.ref}
+        url, refs = rows_at("WeChat Pay", "By payment channel")
+        assert "channel=wechat" in url and refs == {wechat.ref}
+        assert rows_at("Alipay", "By payment channel")[1] == {t.ref for t in cards}
