@@ -9,8 +9,6 @@ at import time.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
 from app.settings import BASE_DIR, Settings, load_settings
@@ -47,7 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     login.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
-    _lean_limiter(app, limiter)
+    from app import request_stack
+
+    request_stack.install(app, limiter=limiter, login=login)  # after every extension that adds hooks
 
     from app import models  # noqa: F401  (every model registered on the metadata)
     from app.errors_handlers import register_error_handlers
@@ -166,21 +166,6 @@ def _configure_evidence(app: Flask) -> None:
 
     app.extensions["evidence_storage"] = storage_from_config(app.config)
     images.set_max_pixels(app.config.get("EVIDENCE_MAX_PIXELS", images.DEFAULT_MAX_PIXELS))
-
-
-def _lean_limiter(app: Flask, limiter: Any) -> None:
-    """Flask-Limiter checks every request in a before_request hook, for default and application-wide
-    limits. We have neither: every limit is a decorator on its view, and the decorator checks it
-    itself (with the same storage and the same in-memory fallback). Without such limits the hook
-    only costs time on every request, so it is removed (bench/README.md: the per-request stack)."""
-    cfg = app.config
-    manager = limiter.limit_manager
-    if cfg.get("RATELIMIT_DEFAULT") or cfg.get("RATELIMIT_APPLICATION") or cfg.get("RATELIMIT_META"):
-        return
-    if manager._default_limits or manager._application_limits:  # given to Limiter(...) in code
-        return
-    hooks = app.before_request_funcs.get(None, [])
-    app.before_request_funcs[None] = [f for f in hooks if f != limiter._check_request_limit]
 
 
 def _ensure_sqlite_dir(uri: str) -> None:

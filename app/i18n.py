@@ -141,6 +141,8 @@ def to_display_tz(dt: datetime) -> datetime:
 
 def remember_locale() -> None:
     """?lang=en / ?lang=zh: kept in the session (select_locale) and on a logged-in user's account."""
+    if not request.query_string:  # most requests: no query to parse
+        return
     lang = request.args.get("lang")
     if lang in SUPPORTED and can(current_user, "web_pages"):
         from app.auth.services import set_locale
