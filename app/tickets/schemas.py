@@ -9,10 +9,13 @@ from marshmallow import ValidationError, fields, validate
 
 from app.api_support import ApiSchema, DateTime, ResponseSchema
 from app.evidence.serializers import EvidenceItemSchema, EvidenceSchema
+from app.inputs import INT_MAX
 from app.tickets.models import DELIVERY_STATUSES, KINDS, PAYMENT_CHANNELS, PRODUCT_TYPES
 from app.workflow.machine import EVENTS, STATES
 
-MAX_CENTS = 10**11
+# The input layer refuses any integer an INTEGER column cannot hold (app/inputs.py): the document
+# says the same bound (¥21,474,836.47), so a client is never refused a value the document allows.
+MAX_CENTS = INT_MAX
 # Times the platform reports must be written with a year from 2000 to 2099 (as sent, before the
 # offset is applied): far-off years (0001, 9999) cannot be converted to UTC or shifted by the
 # policies' windows without overflowing, and are never real order times. The document says it
