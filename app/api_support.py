@@ -103,9 +103,9 @@ def _writer(schema: type[Schema]) -> Callable[[Any], dict]:
     marshmallow spends most of a list response in its per-field layers (serialize → get_value →
     accessor → _serialize, for ~40 fields per ticket). This reads the schema's own fields once and
     keeps a direct step for the plain types (String, Integer, Float, Boolean and Raw as they are,
-    Nested, List of those); any other field (e.g. our DateTime, Function, Inline) is still written by the field
-    itself, and a schema with dump hooks by marshmallow. tests/api/test_dump.py checks the output
-    against marshmallow's for every response schema."""
+    DateTime through its format function, Nested, List of those); any other field (e.g. Function,
+    Inline) is still written by the field itself, and a schema with dump hooks by marshmallow.
+    tests/api/test_dump.py checks the output against marshmallow's for every response schema."""
     instance = schema()
     if instance._hooks.get("pre_dump") or instance._hooks.get("post_dump"):
         return instance.dump
@@ -116,10 +116,14 @@ def _writer(schema: type[Schema]) -> Callable[[Any], dict]:
         for name, field in instance.dump_fields.items()
     ]
     accessor = instance.get_attribute
+    keyed: dict[type, bool] = {}  # marshmallow asks hasattr(obj, "__getitem__") of every object
 
     def write(obj: Any) -> dict:
         out = {}
-        by_key = hasattr(obj, "__getitem__")
+        kind = type(obj)
+        by_key = keyed.get(kind)
+        if by_key is None:
+            by_key = keyed[kind] = hasattr(kind, "__getitem__")  # obj[attr] needs the type's (else getattr)
         for key, attr, field, reads, convert in steps:
             if reads is None:
                 value = field.serialize(attr, obj, accessor=accessor)
@@ -169,6 +173,12 @@ def _converter(field: fields.Field) -> Callable[[Any, str, Any], Any] | None:
         return lambda v, a, o: plain(v)
     if kind is fields.Boolean or kind is fields.Raw:  # written as they are
         return lambda v, a, o: v
+    if isinstance(field, fields.DateTime) and kind in (DateTime, fields.DateTime):  # its format function, once
+        as_text = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
+        if as_text is not None:
+            if kind is DateTime:  # ours: a string passes through
+                return lambda v, a, o: v if isinstance(v, str) else as_text(v)
+            return lambda v, a, o: as_text(v)
     if (
         isinstance(field, fields.Nested)
         and kind is fields.Nested

@@ -28,7 +28,7 @@ BUDGET = {
     # + the tags of the page's tickets (one query for the page)
     "queue": 6,
     "queue_with_views": 9,  # 6 + counters + two bounded views
-    "list_json": 3,  # token, its user; tickets with order and merchant joined
+    "list_json": 2,  # the token with its user; tickets with order and merchant joined
     # + ticket+order+merchant, events+actors, balance, history+orders, messages+authors, evidence (2), staff
     # + the merchant panel (app/merchants: collective group; the score is cached for 60 s)
     # + the complainant flag (one grouped index range on the customer's tickets, issue 14)

@@ -136,6 +136,8 @@ class BusinessCalendar:
         if both:
             raise ValueError(f"dates both in extra_holidays and extra_workdays: {sorted(both)}")
         self._years: dict[int, _Year] = {}
+        self._positions: dict[datetime, tuple[int, int]] = {}  # see _position
+        self._day_spans: dict[date, tuple[tuple[datetime, datetime], ...]] = {}  # see _spans
 
     @property
     def tz(self) -> ZoneInfo:
@@ -198,6 +200,9 @@ class BusinessCalendar:
     def _spans(self, d: date, work: bool) -> list[tuple[datetime, datetime]]:
         if not work:
             return []
+        known = self._day_spans.get(d)  # the same for the calendar's life: kept for recent days
+        if known is not None:
+            return list(known)
         out = []
         for start, end in self._hours[d.weekday()] or self._template:
             a = datetime.combine(d, start, self._tz).astimezone(UTC)
@@ -205,6 +210,9 @@ class BusinessCalendar:
             b = datetime.combine(b_day, end, self._tz).astimezone(UTC)
             if b > a:  # a DST gap can swallow an interval
                 out.append((a, b))
+        if len(self._day_spans) >= 512:
+            self._day_spans.clear()
+        self._day_spans[d] = tuple(out)
         return out
 
     def working_intervals(self, d: date) -> list[tuple[datetime, datetime]]:
@@ -253,7 +261,12 @@ class BusinessCalendar:
             raise AssertionError("unreachable: prefix sums and spans disagree")  # pragma: no cover
 
     def _position(self, t: datetime) -> tuple[int, int]:
-        """Return ``(year, µs)``: working time from local 1 January of ``year`` to ``t``."""
+        """Return ``(year, µs)``: working time from local 1 January of ``year`` to ``t``.
+
+        A few recent answers are kept: a list page asks for the same ``now`` once per row."""
+        known = self._positions.get(t)
+        if known is not None:
+            return known
         d = t.astimezone(self._tz).date()
         y = self._year(d.year)
         i = d.toordinal() - y.first
@@ -262,6 +275,9 @@ class BusinessCalendar:
             if t <= a:
                 break
             pos += _us(min(b, t) - a)
+        if len(self._positions) >= 8:
+            self._positions.clear()
+        self._positions[t] = (d.year, pos)
         return d.year, pos
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:

@@ -243,13 +243,14 @@ def status_of(ticket, now: datetime) -> str:
     return "breached" if now >= due else "warning" if warn is not None and now >= warn else "ok"
 
 
-def sla_status(ticket, now: datetime) -> dict:
-    """What the API and pages show about the current stage's clock (computed, never swept)."""
+def sla_status(ticket, now: datetime, calendar: BusinessCalendar | None = None) -> dict:
+    """What the API and pages show about the current stage's clock (computed, never swept).
+    `calendar`: the desk's (`get_calendar()`) when the caller has it already (a list of tickets)."""
     due, warn = ticket.sla_due_at, ticket.sla_warn_at
     status = status_of(ticket, now)
     remaining = overdue = None
     if due is not None:
-        cal = get_calendar()
+        cal = calendar or get_calendar()
         if now < due:
             remaining = int(cal.business_time_between(now, due).total_seconds())
         else:

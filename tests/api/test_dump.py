@@ -42,3 +42,31 @@ def test_plain_fields_write_what_marshmallow_writes(value):
     obj = {"s": value, "b": value, "i": value if not isinstance(value, (str, bytes)) else 1, "names": [value]}
     assert api_support.dump(Shape, obj) == Shape().dump(obj)
     assert api_support.dump(Shape, {}) == Shape().dump({})  # missing keys are left out by both
+
+
+@pytest.mark.parametrize(
+    "value", [None, "2026-12-01T08:00:00+00:00", "already text", "aware", "naive", "shanghai"], ids=str
+)
+def test_time_fields_write_what_marshmallow_writes(value):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from marshmallow import fields
+
+    times = {
+        "aware": datetime(2026, 12, 1, 8, 30, 15, 123456, tzinfo=UTC),
+        "naive": datetime(2026, 12, 1, 8, 30),
+        "shanghai": datetime(2026, 12, 1, 16, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+    }
+    value = times.get(value, value)
+
+    class Shape(api_support.ResponseSchema):
+        ours = api_support.DateTime(allow_none=True)
+        plain = fields.DateTime(allow_none=True)
+        year = fields.DateTime(format="%Y", allow_none=True)  # no format function: the field writes it
+        stamp = fields.DateTime(format="timestamp", allow_none=True)
+
+    obj = {"ours": value}
+    if not isinstance(value, str):
+        obj.update(plain=value, year=value, stamp=value if value is None or value.tzinfo else None)
+    assert api_support.dump(Shape, obj) == Shape().dump(obj)
