@@ -42,6 +42,34 @@ def trgm_index(name: str, column: str) -> Index:
     )
 
 
+# Search for words without a trigram (PostgreSQL; IMMUTABLE, so index expressions; plain SQL, so
+# nothing to install — pg_bigm is not needed): `search_grams(text)` is every character and every
+# two-character substring of the lower-cased text, `search_word_grams(word)` the keys a word
+# needs — its character, or its two-character substrings (a text containing the word has them
+# all). COST 1000: worth computing only through an index, never row by row in a scan. Migration
+# 0021 creates them (keep its copy equal); app/tickets/models.py creates them before create_all's tables.
+GRAM_FUNCTIONS = (
+    "CREATE OR REPLACE FUNCTION search_grams(t text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS "
+    "$$ SELECT coalesce(array_agg(DISTINCT g), '{}') FROM lower(t) AS l, generate_series(1, length(l)) AS i, "
+    "LATERAL (VALUES (substr(l, i, 1)), (substr(l, i, 2))) AS v(g) WHERE length(g) > 0 $$",
+    "CREATE OR REPLACE FUNCTION search_word_grams(w text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS "
+    "$$ SELECT CASE WHEN length(w) = 1 THEN ARRAY[lower(w)] ELSE "
+    "(SELECT coalesce(array_agg(DISTINCT substr(l, i, 2)), '{}') "
+    "FROM lower(w) AS l, generate_series(1, length(l) - 1) AS i) END $$",
+)
+
+
+def gram_index(name: str, column: str) -> Index:
+    """A GIN index (PostgreSQL) on `search_grams(column)`, serving search for words without a
+    trigram (app/tickets/search.py `_contains`: `search_grams(column) @> search_word_grams(word)`,
+    rechecked by ILIKE). Not created on SQLite, where search scans."""
+    from sqlalchemy import func, literal_column
+
+    return Index(name, func.search_grams(literal_column(column)), postgresql_using="gin").ddl_if(dialect="postgresql")
+
+
 def affix_indexes(prefix: str, column: str) -> tuple[Index, Index]:
     """Two b-tree indexes (PostgreSQL) serving identifier search by prefix and by suffix
     (app/tickets/search.py `_affix`): `lower(column) LIKE 'w%'` and `reverse(lower(column)) LIKE

@@ -97,3 +97,24 @@ def test_0020_backfills_each_tickets_merchant_from_its_order(empty_database_url)
         db.engine.dispose()
     # ticket i is on order 1 + i % 3, whose merchant is 1 + order % 2
     assert [tuple(r) for r in rows] == [(i, 1 + i % 3, 1 + (1 + i % 3) % 2) for i in (1, 2, 3, 4)]
+
+
+def test_0021_creates_the_models_gram_functions(empty_database_url):
+    """The gram indexes' functions are the ones the models create (app/types.py GRAM_FUNCTIONS)."""
+    if not on_postgres():
+        pytest.skip("PostgreSQL only (SQLite search scans)")
+    from app.types import GRAM_FUNCTIONS
+
+    app = make_app(DATABASE_URL=empty_database_url)
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    functions = text(
+        "SELECT proname, prosrc FROM pg_proc WHERE proname IN ('search_grams', 'search_word_grams') "
+        "AND provolatile = 'i' AND procost = 1000"
+    )
+    with app.app_context():
+        with db.engine.connect() as conn:
+            found = {name: src.strip() for name, src in conn.execute(functions)}
+            grams = conn.scalar(text("SELECT search_grams('退货 AB')"))
+        db.engine.dispose()
+    assert found == {f.split("FUNCTION ")[1].split("(")[0]: f.split("$$")[1].strip() for f in GRAM_FUNCTIONS}
+    assert grams == sorted(["退", "货", "退货", " ", "货 ", " a", "a", "ab", "b"])

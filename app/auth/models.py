@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import Model
-from app.types import UTCDateTime, trgm_index, utcnow
+from app.types import UTCDateTime, gram_index, trgm_index, utcnow
 
 
 class User(UserMixin, Model):
@@ -33,7 +33,12 @@ class User(UserMixin, Model):
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
-    __table_args__ = (trgm_index("ix_trgm_users_email", "email"), trgm_index("ix_trgm_users_name", "name"))
+    __table_args__ = (
+        trgm_index("ix_trgm_users_email", "email"),
+        trgm_index("ix_trgm_users_name", "name"),
+        gram_index("ix_grams_users_email", "email"),  # search for a word without a trigram
+        gram_index("ix_grams_users_name", "name"),  # (a two-character name: 李雷; a surname: 冯)
+    )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

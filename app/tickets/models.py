@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.extensions import Model, db
 from app.merchants.models import Merchant
-from app.types import UTCDateTime, affix_indexes, trgm_index, utcnow
+from app.types import GRAM_FUNCTIONS, UTCDateTime, affix_indexes, gram_index, trgm_index, utcnow
 
 if TYPE_CHECKING:
     from app.tickets.activity import TicketActivity
@@ -39,6 +39,9 @@ ONE_OPEN_INDEX = "uq_tickets_one_open_request"
 event.listen(
     db.metadata, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
 )
+# … and the gram indexes their functions (migration 0021 creates them too).
+for _function in GRAM_FUNCTIONS:
+    event.listen(db.metadata, "before_create", DDL(_function).execute_if(dialect="postgresql"))
 
 
 class Order(Model):
@@ -149,6 +152,7 @@ class Ticket(Model):
         ),
         *affix_indexes("ix_tickets_ref", "ref"),  # search by ref (prefix or suffix)
         trgm_index("ix_trgm_tickets_description", "description"),
+        gram_index("ix_grams_tickets_description", "description"),
     )
 
     def __init__(self, **kwargs):
@@ -173,7 +177,7 @@ class Message(Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 
-    __table_args__ = (trgm_index("ix_trgm_messages_body", "body"),)
+    __table_args__ = (trgm_index("ix_trgm_messages_body", "body"), gram_index("ix_grams_messages_body", "body"))
     author: Mapped[User | None] = relationship()
 
 
